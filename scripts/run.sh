@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Builds and runs iframe-auth in the foreground.
+#
+# When nothing answers at REDIS_HOST:REDIS_PORT (default localhost:6379),
+# starts a private redis-server on loopback with its data (and AOF) under
+# ./var/redis/.  Ctrl-C stops both.  Configuration comes from the
+# environment and ./config.env (see config.env.example).
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+./scripts/setup.sh
+
+if [ ! -f build/build.ninja ]; then
+	meson setup build --buildtype=release >/dev/null
+fi
+ninja -C build iframe-auth >/dev/null
+
+# The Redis address, from the environment or config.env, as the service
+# will see it.
+config_value() {
+	local key=$1 default=$2 value
+	value=${!key-}
+	if [ -z "$value" ] && [ -f config.env ]; then
+		value=$(sed -n -E "s/^[[:space:]]*(export[[:space:]]+)?${key}[[:space:]]*=[[:space:]]*['\"]?([^'\"]*)['\"]?[[:space:]]*$/\2/p" config.env | tail -n 1)
+	fi
+	echo "${value:-$default}"
+}
+redis_host=$(config_value REDIS_HOST localhost)
+redis_port=$(config_value REDIS_PORT 6379)
+redis_socket=$(config_value REDIS_SOCKET "")
+redis_password=$(config_value REDIS_PASSWORD "")
+
+redis_answers() {
+	local args=(-h "$redis_host" -p "$redis_port")
+	[ -z "$redis_socket" ] || args=(-s "$redis_socket")
+	[ -z "$redis_password" ] || args+=(--no-auth-warning -a "$redis_password")
+	# Any answer (even NOAUTH) means something is listening there.
+	[ -n "$(timeout 2 redis-cli "${args[@]}" ping 2>&1 | grep -vi 'could not connect\|connection refused')" ]
+}
+
+redis_pid=
+cleanup() {
+	if [ -n "$redis_pid" ]; then
+		kill "$redis_pid" 2>/dev/null || true
+		wait "$redis_pid" 2>/dev/null || true
+	fi
+}
+trap cleanup EXIT
+
+if ! redis_answers; then
+	if [ -n "$redis_socket" ]; then
+		echo "run: nothing answers at $redis_socket" >&2
+		exit 1
+	fi
+	case "$redis_host" in
+	localhost | 127.0.0.1 | ::1) ;;
+	*) echo "run: nothing answers at $redis_host:$redis_port, and a private Redis can only be started on loopback" >&2; exit 1 ;;
+	esac
+	mkdir -p var/redis
+	echo "run: starting a private redis-server on 127.0.0.1:$redis_port (data in var/redis/)"
+	redis_args=(--bind 127.0.0.1 --port "$redis_port" --dir "$PWD/var/redis"
+		--appendonly yes --appendfsync everysec --save ""
+		--logfile "$PWD/var/redis/redis.log")
+	[ -z "$redis_password" ] || redis_args+=(--requirepass "$redis_password")
+	redis-server "${redis_args[@]}" &
+	redis_pid=$!
+	for _ in $(seq 50); do
+		redis_answers && break
+		sleep 0.1
+	done
+fi
+
+# Not exec: the trap must still stop the private Redis afterwards.  The
+# service gets Ctrl-C from the terminal and stops by itself.
+status=0
+./build/iframe-auth "$@" || status=$?
+exit "$status"

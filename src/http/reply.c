@@ -1,0 +1,107 @@
+#include "reply.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <json-c/json.h>
+
+#include "../clock.h"
+#include "../log.h"
+#include "server.h"
+
+void
+reply_add_header(struct http_call *call, const char *name, const char *value)
+{
+	evhttp_add_header(evhttp_request_get_output_headers(call->req), name,
+	                  value);
+}
+
+/* One line per request: method, path without query, status, duration. */
+static void
+log_access(const struct http_call *call, int status)
+{
+	char path[256];
+
+	if (!log_enabled(LOG_LEVEL_INFO))
+		return;
+	log_path(call->path, path, sizeof(path));
+	log_info("access method=%s path=%s status=%d ms=%.3f",
+	         router_method_name(call->method), path, status,
+	         (double)(clock_monotonic_us() - call->start_us) / 1000.0);
+}
+
+void
+reply_send(struct http_call *call, int status, const char *content_type,
+           struct evbuffer *body)
+{
+	struct evkeyvalq *headers =
+	    evhttp_request_get_output_headers(call->req);
+	size_t len = body != NULL ? evbuffer_get_length(body) : 0;
+	struct evhttp_request *req;
+
+	if (content_type != NULL)
+		evhttp_add_header(headers, "Content-Type", content_type);
+	evhttp_add_header(headers, "X-Content-Type-Options", "nosniff");
+	if (!call->cacheable)
+		evhttp_add_header(headers, "Cache-Control", "no-store");
+	if (call->close_connection || server_is_stopping(call->server))
+		evhttp_add_header(headers, "Connection", "close");
+	if (call->method == HTTP_HEAD) {
+		/* evhttp would send the body of a HEAD reply, corrupting the
+		 * next reply on a kept-alive connection: send the length and
+		 * nothing else. */
+		char n[32];
+
+		snprintf(n, sizeof(n), "%zu", len);
+		evhttp_add_header(headers, "Content-Length", n);
+		if (body != NULL)
+			evbuffer_drain(body, len);
+		body = NULL;
+	}
+	log_access(call, status);
+	req = call->req;
+	server_release_call(call);
+	evhttp_send_reply(req, status, NULL, body);
+}
+
+void
+reply_json(struct http_call *call, int status, struct json_object *obj)
+{
+	struct evbuffer *body = evbuffer_new();
+	size_t len;
+	const char *text;
+
+	text = json_object_to_json_string_length(
+	    obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	if (body != NULL && text != NULL)
+		evbuffer_add(body, text, len);
+	reply_send(call, status, "application/json", body);
+	if (body != NULL)
+		evbuffer_free(body);
+	json_object_put(obj);
+}
+
+void
+reply_detail(struct http_call *call, int status, const char *detail)
+{
+	struct json_object *obj = json_object_new_object();
+
+	json_object_object_add(obj, "detail", json_object_new_string(detail));
+	reply_json(call, status, obj);
+}
+
+void
+reply_unavailable(struct http_call *call)
+{
+	struct json_object *obj = json_object_new_object();
+
+	json_object_object_add(
+	    obj, "detail",
+	    json_object_new_string("service temporarily unavailable"));
+	json_object_object_add(obj, "redis_healthy",
+	                       json_object_new_boolean(0));
+	reply_add_header(call, "Retry-After", "1");
+	reply_json(call, 503, obj);
+}

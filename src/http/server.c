@@ -1,0 +1,216 @@
+#include "server.h"
+
+#include <stdlib.h>
+
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+
+#include "../clock.h"
+#include "../log.h"
+#include "call.h"
+#include "reply.h"
+
+/* The limits of §7 that evhttp enforces itself. */
+#define MAX_HEADERS_SIZE 8192
+#define MAX_BODY_SIZE    8192
+
+struct server {
+	struct event_base *base;
+	struct evhttp *http;
+	struct evhttp_bound_socket *listener;
+	struct server_options opt;
+	size_t inflight;
+	bool stopping;
+	void (*drained)(void *arg);
+	void *drained_arg;
+};
+
+static enum http_method
+method_from_evhttp(enum evhttp_cmd_type cmd)
+{
+	switch (cmd) {
+	case EVHTTP_REQ_GET:
+		return HTTP_GET;
+	case EVHTTP_REQ_HEAD:
+		return HTTP_HEAD;
+	case EVHTTP_REQ_POST:
+		return HTTP_POST;
+	case EVHTTP_REQ_PUT:
+		return HTTP_PUT;
+	case EVHTTP_REQ_DELETE:
+		return HTTP_DELETE;
+	case EVHTTP_REQ_OPTIONS:
+		return HTTP_OPTIONS;
+	case EVHTTP_REQ_TRACE:
+		return HTTP_TRACE;
+	case EVHTTP_REQ_CONNECT:
+		return HTTP_CONNECT;
+	case EVHTTP_REQ_PATCH:
+		return HTTP_PATCH;
+	}
+	return HTTP_GET;
+}
+
+static void
+route_call(struct server *srv, struct http_call *call)
+{
+	const struct route *route;
+	unsigned allowed;
+	char allow[96];
+
+	switch (router_match(srv->opt.routes, srv->opt.route_count,
+	                     call->method, call->path, &route, &allowed)) {
+	case ROUTER_NOT_FOUND:
+		reply_detail(call, 404, "not found");
+		return;
+	case ROUTER_METHOD_NOT_ALLOWED:
+		router_format_allow(allowed, allow, sizeof(allow));
+		reply_add_header(call, "Allow", allow);
+		reply_detail(call, 405, "method not allowed");
+		return;
+	case ROUTER_FOUND:
+		call->route = route;
+		srv->opt.dispatch(call);
+		return;
+	}
+}
+
+/* evhttp's entry point for every request. */
+static void
+on_request(struct evhttp_request *req, void *arg)
+{
+	struct server *srv = arg;
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+	struct http_call *call = calloc(1, sizeof(*call));
+	const char *path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
+
+	if (call == NULL) {
+		log_error("out of memory for a request");
+		evhttp_send_error(req, 503, NULL);
+		return;
+	}
+	call->req = req;
+	call->server = srv;
+	call->ctx = srv->opt.ctx;
+	call->method = method_from_evhttp(evhttp_request_get_command(req));
+	call->path = path != NULL && path[0] != '\0' ? path : "/";
+	call->query = uri != NULL ? evhttp_uri_get_query(uri) : NULL;
+	call->start_us = clock_monotonic_us();
+	srv->inflight++;
+	route_call(srv, call);
+}
+
+struct server *
+server_create(struct event_base *base, const struct server_options *opt)
+{
+	struct server *srv = calloc(1, sizeof(*srv));
+
+	if (srv == NULL)
+		return NULL;
+	srv->base = base;
+	srv->opt = *opt;
+	srv->http = evhttp_new(base);
+	if (srv->http == NULL) {
+		free(srv);
+		return NULL;
+	}
+	/* Every method reaches the router, so that a known path answers 405
+	 * with Allow instead of evhttp's bare 501. */
+	evhttp_set_allowed_methods(
+	    srv->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST |
+	                   EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
+	                   EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE |
+	                   EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH);
+	evhttp_set_max_headers_size(srv->http, MAX_HEADERS_SIZE);
+	evhttp_set_max_body_size(srv->http, MAX_BODY_SIZE);
+	evhttp_set_timeout(srv->http, opt->idle_timeout_seconds);
+	evhttp_set_gencb(srv->http, on_request, srv);
+	return srv;
+}
+
+bool
+server_listen(struct server *srv, const char *host, int port)
+{
+	srv->listener =
+	    evhttp_bind_socket_with_handle(srv->http, host, (ev_uint16_t)port);
+	if (srv->listener == NULL) {
+		log_error("cannot listen host=%s port=%d", host, port);
+		return false;
+	}
+	log_info("listening host=%s port=%d", host, port);
+	return true;
+}
+
+static void
+check_drained(struct server *srv)
+{
+	if (srv->stopping && srv->inflight == 0 && srv->drained != NULL) {
+		void (*drained)(void *) = srv->drained;
+
+		srv->drained = NULL;
+		drained(srv->drained_arg);
+	}
+}
+
+void
+server_stop(struct server *srv, void (*drained)(void *arg), void *arg)
+{
+	if (srv->listener != NULL) {
+		evhttp_del_accept_socket(srv->http, srv->listener);
+		srv->listener = NULL;
+	}
+	srv->stopping = true;
+	srv->drained = drained;
+	srv->drained_arg = arg;
+	check_drained(srv);
+}
+
+bool
+server_is_stopping(const struct server *srv)
+{
+	return srv->stopping;
+}
+
+size_t
+server_inflight(const struct server *srv)
+{
+	return srv->inflight;
+}
+
+/* The reply has left: only now is the request no longer in flight. */
+static void
+on_reply_written(struct evhttp_request *req, void *arg)
+{
+	struct server *srv = arg;
+
+	(void)req;
+	srv->inflight--;
+	check_drained(srv);
+}
+
+void
+server_release_call(struct http_call *call)
+{
+	struct server *srv = call->server;
+	struct evhttp_request *req = call->req;
+
+	free(call);
+	/* Without a connection (the client left) evhttp frees the request at
+	 * once and never reports completion. */
+	if (evhttp_request_get_connection(req) == NULL) {
+		srv->inflight--;
+		check_drained(srv);
+		return;
+	}
+	evhttp_request_set_on_complete_cb(req, on_reply_written, srv);
+}
+
+void
+server_destroy(struct server *srv)
+{
+	if (srv == NULL)
+		return;
+	evhttp_free(srv->http);
+	free(srv);
+}

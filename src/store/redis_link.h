@@ -1,0 +1,82 @@
+/* The one connection to Redis: hiredis async on the service's event loop.
+ *
+ * The link connects (resolving the host without blocking), authenticates,
+ * selects the database and pings; only after those replies does it count
+ * as up.  When it drops it reconnects from a timer with backoff (50 ms
+ * doubling to 2 s).  Commands carry a deadline (REDIS_TIMEOUT_MS) on a
+ * libevent timer; a link that misses a deadline is presumed dead and is
+ * dropped, which answers every other waiting command at once.
+ *
+ * The invariant callers rely on: when redis_link_submit() returns
+ * REDIS_SUBMIT_OK, the callback runs exactly once, later, never from inside
+ * redis_link_submit(), whichever comes first of the reply, the deadline,
+ * the link dropping, or redis_link_destroy().  Any other return means the
+ * callback will never run.  A reply is valid only inside the callback.
+ */
+#ifndef IFRAME_AUTH_STORE_REDIS_LINK_H
+#define IFRAME_AUTH_STORE_REDIS_LINK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct event_base;
+struct evdns_base;
+struct redisReply;
+struct redis_link;
+
+struct redis_link_options {
+	const char *host;
+	int port;
+	const char *socket_path; /* used instead of host/port when non-empty */
+	int db;
+	const char *password; /* AUTH when non-empty */
+	int timeout_ms;
+	size_t max_pending;
+};
+
+enum redis_submit {
+	REDIS_SUBMIT_OK,
+	REDIS_SUBMIT_DOWN, /* link not up */
+	REDIS_SUBMIT_FULL, /* max_pending commands already waiting */
+};
+
+enum redis_outcome {
+	REDIS_REPLIED,     /* reply holds Redis's answer (not an error) */
+	REDIS_ERROR_REPLY, /* reply is an error reply (LOADING, OOM, ...) */
+	REDIS_TIMED_OUT,   /* no reply within the deadline; reply is NULL */
+	REDIS_LINK_LOST,   /* the link dropped first; reply is NULL */
+};
+
+typedef void (*redis_reply_fn)(void *arg, enum redis_outcome outcome,
+                               const struct redisReply *reply);
+
+/* Creates the link and starts connecting.  The strings in opt are
+ * copied. */
+struct redis_link *redis_link_create(struct event_base *base,
+                                     struct evdns_base *dns,
+                                     const struct redis_link_options *opt);
+
+/* Answers every waiting command with REDIS_LINK_LOST, closes the
+ * connection and frees the link.  NULL is a no-op. */
+void redis_link_destroy(struct redis_link *link);
+
+/* Registers a command sent on every (re)connect after AUTH and SELECT,
+ * before the PING; the link is up only once it succeeds.  Call before the
+ * first connect completes (for example SCRIPT LOAD). */
+bool redis_link_add_handshake(struct redis_link *link, int argc,
+                              const char **argv)
+    __attribute__((warn_unused_result));
+
+enum redis_submit redis_link_submit(struct redis_link *link, redis_reply_fn fn,
+                                    void *arg, int argc, const char **argv,
+                                    const size_t *argvlen)
+    __attribute__((warn_unused_result));
+
+bool redis_link_is_up(const struct redis_link *link);
+/* Why the link is down, for health answers ("" while up). */
+const char *redis_link_last_error(const struct redis_link *link);
+size_t redis_link_pending(const struct redis_link *link);
+uint64_t redis_link_reconnects(const struct redis_link *link);
+
+#endif

@@ -1,0 +1,321 @@
+"""Black-box test harness: a real redis-server and the real iframe-auth
+binary, each on a free loopback port, cleaned up after every test.
+
+Only the Python standard library is used, so the tests need nothing
+beyond Debian's python3.
+"""
+
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import unittest
+
+BIN = os.path.abspath(os.environ.get("IFRAME_AUTH_BIN", "build/iframe-auth"))
+SANITIZER_MARKS = ("AddressSanitizer", "LeakSanitizer", "runtime error:",
+                   "UndefinedBehaviorSanitizer")
+
+
+def free_port():
+    """A TCP port nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(predicate, timeout, interval=0.02):
+    """Polls predicate until it returns a true value or timeout passes."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            return value
+        time.sleep(interval)
+
+
+class RespError(Exception):
+    """An error reply from Redis."""
+
+
+def _read_reply(f):
+    line = f.readline()
+    if not line:
+        raise ConnectionError("redis closed the connection")
+    kind, rest = line[:1], line[1:-2]
+    if kind == b"+":
+        return rest.decode()
+    if kind == b"-":
+        raise RespError(rest.decode())
+    if kind == b":":
+        return int(rest)
+    if kind == b"$":
+        n = int(rest)
+        if n < 0:
+            return None
+        data = f.read(n + 2)
+        return data[:-2].decode()
+    if kind == b"*":
+        n = int(rest)
+        return None if n < 0 else [_read_reply(f) for _ in range(n)]
+    raise ConnectionError("bad RESP reply: %r" % line)
+
+
+class RedisClient:
+    """A minimal blocking RESP client, for checking what the service did."""
+
+    def __init__(self, port=None, password=None, unix=None, timeout=5):
+        if unix:
+            self.sock = socket.socket(socket.AF_UNIX)
+            self.sock.settimeout(timeout)
+            self.sock.connect(unix)
+        else:
+            self.sock = socket.create_connection(("127.0.0.1", port),
+                                                 timeout=timeout)
+        self.file = self.sock.makefile("rb")
+        if password:
+            self.call("AUTH", password)
+
+    def call(self, *args):
+        out = [b"*%d\r\n" % len(args)]
+        for a in args:
+            b = a if isinstance(a, bytes) else str(a).encode()
+            out.append(b"$%d\r\n%s\r\n" % (len(b), b))
+        self.sock.sendall(b"".join(out))
+        return _read_reply(self.file)
+
+    def close(self):
+        self.file.close()
+        self.sock.close()
+
+
+class RedisServer:
+    """A private redis-server on a free port (and a Unix socket)."""
+
+    def __init__(self, workdir, password=None, port=None):
+        self.workdir = workdir
+        self.password = password
+        self.port = port or free_port()
+        self.unix = os.path.join(workdir, "redis.sock")
+        self.proc = None
+
+    def start(self):
+        args = ["redis-server", "--port", str(self.port),
+                "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                "--dir", self.workdir, "--unixsocket", self.unix,
+                "--logfile", os.path.join(self.workdir, "redis.log")]
+        if self.password:
+            args += ["--requirepass", self.password]
+        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+
+        def answers():
+            try:
+                c = self.client()
+                ok = c.call("PING") == "PONG"
+                c.close()
+                return ok
+            except (OSError, ConnectionError, RespError):
+                return False
+        if not wait_until(answers, 10):
+            raise RuntimeError("redis-server did not start")
+        return self
+
+    def client(self):
+        return RedisClient(self.port, self.password)
+
+    def send_signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def kill(self):
+        """SIGKILL and reap: Redis vanishes at once."""
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait()
+            self.proc = None
+
+    def stop(self):
+        self.send_signal(signal.SIGSTOP)
+
+    def cont(self):
+        self.send_signal(signal.SIGCONT)
+
+
+class Response:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+    def json(self):
+        return json.loads(self.body)
+
+    def header(self, name):
+        return self.headers.get(name.lower())
+
+
+class Service:
+    """The iframe-auth binary under test."""
+
+    def __init__(self, workdir, env=None):
+        self.workdir = workdir
+        self.port = free_port()
+        self.env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOST": "127.0.0.1",
+            "PORT": str(self.port),
+            "LOG_LEVEL": "DEBUG",
+            "REDIS_TIMEOUT_MS": "500",
+        }
+        for key in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
+            if key in os.environ:
+                self.env[key] = os.environ[key]
+        self.env.update(env or {})
+        self.log_path = os.path.join(workdir, "service-%d.log" % self.port)
+        self.proc = None
+        self.exit_code = None
+
+    def start(self, args=(), wait=True):
+        self.log_file = open(self.log_path, "wb")
+        self.proc = subprocess.Popen([BIN] + list(args), env=self.env,
+                                     cwd=self.workdir,
+                                     stdout=self.log_file,
+                                     stderr=subprocess.STDOUT)
+        if wait and not wait_until(self._answers, 10):
+            raise RuntimeError("service did not start:\n" + self.logs())
+        return self
+
+    def _answers(self):
+        if self.proc.poll() is not None:
+            raise RuntimeError("service exited:\n" + self.logs())
+        try:
+            return self.request("GET", "/healthz", timeout=1).status == 200
+        except OSError:
+            return False
+
+    def request(self, method, path, body=None, headers=None, timeout=10):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port,
+                                          timeout=timeout)
+        try:
+            conn.request(method, path, body=body, headers=headers or {})
+            r = conn.getresponse()
+            data = r.read()
+            return Response(r.status, {k.lower(): v for k, v in
+                                       r.getheaders()}, data)
+        finally:
+            conn.close()
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def raw(self, data, timeout=5, read_until_close=True):
+        """Sends raw bytes and returns what comes back until close."""
+        with socket.create_connection(("127.0.0.1", self.port),
+                                      timeout=timeout) as s:
+            s.sendall(data)
+            chunks = []
+            try:
+                while True:
+                    chunk = s.recv(65536)
+                    if not chunk:
+                        break
+                    chunks.append(chunk)
+                    if not read_until_close:
+                        break
+            except socket.timeout:
+                pass
+            return b"".join(chunks)
+
+    def send_signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def stop(self, sig=signal.SIGTERM, timeout=15):
+        """Signals the service, waits, and returns its exit code."""
+        if self.proc is None:
+            return self.exit_code
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        try:
+            self.exit_code = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.exit_code = self.proc.wait()
+        self.proc = None
+        self.log_file.close()
+        return self.exit_code
+
+    def logs(self):
+        with open(self.log_path, "rb") as f:
+            return f.read().decode(errors="replace")
+
+
+class ServiceTest(unittest.TestCase):
+    """Base class: a temp dir, a Redis, and helpers to start the service.
+
+    Every service a test starts is stopped with SIGTERM at the end, and
+    must then exit 0 with no sanitizer report in its log.
+    """
+
+    redis_password = None
+    start_redis = True
+
+    def setUp(self):
+        self.workdir = tempfile.mkdtemp(prefix="iframe-auth-test-")
+        self.services = []
+        self.redis = RedisServer(self.workdir, self.redis_password)
+        if self.start_redis:
+            self.redis.start()
+
+    def tearDown(self):
+        problems = []
+        for svc in self.services:
+            if svc.proc is None and svc.exit_code is None:
+                continue  # never started
+            code = svc.stop()
+            log = svc.logs()
+            if code != 0:
+                problems.append("service exited %s:\n%s" % (code, log[-4000:]))
+            for mark in SANITIZER_MARKS:
+                if mark in log:
+                    problems.append("sanitizer report:\n" + log[-8000:])
+                    break
+        self.redis.kill()
+        shutil.rmtree(self.workdir, ignore_errors=True)
+        if problems:
+            self.fail("\n".join(problems))
+
+    def service(self, env=None, start=True, **kw):
+        base = {"REDIS_HOST": "127.0.0.1",
+                "REDIS_PORT": str(self.redis.port)}
+        if self.redis_password:
+            base["REDIS_PASSWORD"] = self.redis_password
+        base.update(env or {})
+        svc = Service(self.workdir, base)
+        self.services.append(svc)
+        if start:
+            svc.start(**kw)
+        return svc
+
+    def wait_healthy(self, svc, timeout=5):
+        def ok():
+            try:
+                return svc.get("/auth/redis-health", timeout=2).status == 200
+            except OSError:
+                return False
+        return wait_until(ok, timeout, 0.05)
+
+    def assertJsonResponse(self, r, status):
+        self.assertEqual(r.status, status, r.body)
+        self.assertEqual(r.header("content-type"), "application/json")
+        self.assertEqual(r.header("x-content-type-options"), "nosniff")
+        return r.json()
+
+
+def main():
+    unittest.main(verbosity=2)

@@ -1,0 +1,151 @@
+"""The Redis link under real faults: SIGKILL, SIGSTOP, a Redis that starts
+late, the pending cap, and the ways of reaching Redis."""
+
+import os
+import signal
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import ServiceTest, main, wait_until  # noqa: E402
+
+TIMEOUT_MS = 500
+
+
+class RedisFaults(ServiceTest):
+    def assert_unavailable(self, svc, path="/auth/redis-health"):
+        started = time.monotonic()
+        r = svc.get(path, timeout=10)
+        elapsed = time.monotonic() - started
+        self.assertEqual(r.status, 503, r.body)
+        self.assertEqual(r.header("retry-after"), "1")
+        self.assertEqual(r.header("content-type"), "application/json")
+        self.assertLess(elapsed, TIMEOUT_MS / 1000 + 1)
+        return r.json()
+
+    def test_sigkill_then_restart(self):
+        svc = self.service({"REDIS_TIMEOUT_MS": str(TIMEOUT_MS)})
+        self.assertTrue(self.wait_healthy(svc))
+        self.redis.kill()
+        body = self.assert_unavailable(svc)
+        self.assertEqual(body["status"], "unhealthy")
+        self.assertTrue(body["message"])
+        self.assertIn("timestamp", body)
+        self.assertEqual(svc.get("/healthz").status, 200)
+        self.redis.start()
+        started = time.monotonic()
+        self.assertTrue(self.wait_healthy(svc, 5))
+        self.assertLess(time.monotonic() - started, 5)
+        self.assertIn("redis link down", svc.logs())
+
+    def test_sigstop_gives_503_in_time_then_recovers(self):
+        svc = self.service({"REDIS_TIMEOUT_MS": str(TIMEOUT_MS)})
+        self.assertTrue(self.wait_healthy(svc))
+        self.redis.stop()
+        try:
+            body = self.assert_unavailable(svc)
+            self.assertEqual(body["status"], "unhealthy")
+            # Later requests too, while Redis stays frozen.
+            self.assert_unavailable(svc)
+            self.assertEqual(svc.get("/healthz").status, 200)
+        finally:
+            self.redis.cont()
+        self.assertTrue(self.wait_healthy(svc, 5))
+
+    def test_requests_waiting_when_link_drops_get_503_at_once(self):
+        svc = self.service({"REDIS_TIMEOUT_MS": "3000"})
+        self.assertTrue(self.wait_healthy(svc))
+        self.redis.stop()
+        results = []
+
+        def ask():
+            results.append(svc.get("/auth/redis-health", timeout=10))
+        threads = [threading.Thread(target=ask) for _ in range(5)]
+        for t in threads:
+            t.start()
+        time.sleep(0.5)
+        started = time.monotonic()
+        self.redis.kill()
+        for t in threads:
+            t.join(10)
+        self.assertLess(time.monotonic() - started, 1.0)
+        self.assertEqual([r.status for r in results], [503] * 5)
+
+    def test_started_while_redis_down_then_recovers(self):
+        self.redis.kill()
+        svc = self.service({"REDIS_TIMEOUT_MS": str(TIMEOUT_MS)})
+        self.assertEqual(svc.get("/healthz").status, 200)
+        body = self.assert_unavailable(svc)
+        self.assertIn("unreachable", body["message"])
+        self.redis.start()
+        self.assertTrue(self.wait_healthy(svc, 5))
+
+    def test_pending_cap(self):
+        svc = self.service({"REDIS_TIMEOUT_MS": "2000",
+                            "REDIS_MAX_PENDING": "1"})
+        self.assertTrue(self.wait_healthy(svc))
+        self.redis.stop()
+        try:
+            first = {}
+            t = threading.Thread(target=lambda: first.setdefault(
+                "r", svc.get("/auth/redis-health", timeout=10)))
+            t.start()
+            time.sleep(0.3)
+            started = time.monotonic()
+            r = svc.get("/auth/redis-health")
+            self.assertEqual(r.status, 503)
+            self.assertIn("waiting", r.json()["message"])
+            self.assertLess(time.monotonic() - started, 0.5)
+            t.join(10)
+            self.assertEqual(first["r"].status, 503)
+        finally:
+            self.redis.cont()
+        self.assertTrue(self.wait_healthy(svc, 5))
+
+    def test_client_gone_while_waiting(self):
+        svc = self.service({"REDIS_TIMEOUT_MS": "1000"})
+        self.assertTrue(self.wait_healthy(svc))
+        self.redis.stop()
+        try:
+            for _ in range(3):
+                svc.raw(b"GET /auth/redis-health HTTP/1.1\r\nHost: x\r\n\r\n",
+                        timeout=0.1)
+            time.sleep(1.5)
+        finally:
+            self.redis.cont()
+        self.assertTrue(self.wait_healthy(svc, 5))
+        self.assertEqual(svc.get("/healthz").status, 200)
+
+    def test_unix_socket(self):
+        svc = self.service({"REDIS_SOCKET": self.redis.unix,
+                            "REDIS_PORT": "1"})
+        self.assertTrue(self.wait_healthy(svc))
+
+    def test_hostname_is_resolved(self):
+        svc = self.service({"REDIS_HOST": "localhost"})
+        self.assertTrue(self.wait_healthy(svc))
+
+    def test_database_is_selected(self):
+        svc = self.service({"REDIS_DB": "3"})
+        self.assertTrue(self.wait_healthy(svc))
+        c = self.redis.client()
+        clients = c.call("CLIENT", "LIST")
+        c.close()
+        dbs = [line for line in clients.splitlines() if "db=3" in line]
+        self.assertTrue(dbs, clients)
+
+    def test_backoff_reconnects_without_flooding_log(self):
+        self.redis.kill()
+        svc = self.service({"REDIS_TIMEOUT_MS": str(TIMEOUT_MS),
+                            "LOG_LEVEL": "INFO"})
+        time.sleep(3)
+        log = svc.logs()
+        # One warning when the trouble starts, not one per attempt.
+        self.assertEqual(log.count("redis unreachable"), 1, log)
+        self.redis.start()
+        self.assertTrue(self.wait_healthy(svc, 5))
+
+
+if __name__ == "__main__":
+    main()
