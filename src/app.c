@@ -10,7 +10,9 @@
 #include "config.h"
 #include "http/server.h"
 #include "log.h"
+#include "metrics.h"
 #include "store/redis_link.h"
+#include "store/sessions.h"
 
 /* How long a stop waits for requests in flight (§8). */
 #define DRAIN_SECONDS 5
@@ -20,6 +22,8 @@ struct app {
 	struct evdns_base *dns;
 	struct server *server;
 	struct redis_link *redis;
+	struct session_store *sessions;
+	struct metrics *metrics;
 	struct api api;
 	struct event *sigterm;
 	struct event *sigint;
@@ -105,17 +109,29 @@ app_start(struct app *app, const struct config *cfg)
 	    .ctx = &app->api,
 	};
 
+	app->metrics = metrics_create(api_routes, api_route_count);
 	app->base = event_base_new();
-	if (app->base == NULL)
+	if (app->metrics == NULL || app->base == NULL)
 		return false;
+	link_opt.metrics = app->metrics;
+	srv_opt.metrics = app->metrics;
 	app->dns = dns_create(app->base);
 	if (app->dns == NULL)
 		return false;
 	app->redis = redis_link_create(app->base, app->dns, &link_opt);
 	if (app->redis == NULL)
 		return false;
+	app->sessions = session_store_create(app->redis);
+	if (app->sessions == NULL)
+		return false;
 	app->api.cfg = cfg;
 	app->api.redis = app->redis;
+	app->api.sessions = app->sessions;
+	app->api.metrics = app->metrics;
+	if (cfg->api_key[0] == '\0')
+		log_warning("API_KEY is empty: anyone who can reach this "
+		            "service can create sessions and use the admin "
+		            "endpoints");
 	app->server = server_create(app->base, &srv_opt);
 	if (app->server == NULL ||
 	    !server_listen(app->server, cfg->host, cfg->port))
@@ -146,7 +162,9 @@ app_finish(struct app *app)
 	sigaddset(&stop_signals, SIGINT);
 	sigprocmask(SIG_BLOCK, &stop_signals, NULL);
 	redis_link_destroy(app->redis);
+	session_store_destroy(app->sessions);
 	server_destroy(app->server);
+	metrics_destroy(app->metrics);
 	if (app->dns != NULL)
 		evdns_base_free(app->dns, 0);
 	if (app->sigterm != NULL)

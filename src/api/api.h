@@ -8,12 +8,16 @@
 
 struct config;
 struct http_call;
+struct metrics;
 struct redis_link;
+struct session_store;
 
 /* Everything a handler may use; call->ctx points to one. */
 struct api {
 	const struct config *cfg;
 	struct redis_link *redis;
+	struct session_store *sessions;
+	struct metrics *metrics;
 };
 
 extern const struct route api_routes[];
@@ -26,5 +30,11 @@ void api_dispatch(struct http_call *call);
 /* Handlers, one file per resource. */
 void health_live(struct http_call *call);
 void health_redis(struct http_call *call);
+void sessions_create(struct http_call *call);
+void sessions_validate(struct http_call *call);
+void status_get(struct http_call *call);
+void admin_list(struct http_call *call);
+void admin_revoke(struct http_call *call);
+void metrics_page(struct http_call *call);
 
 #endif

@@ -9,6 +9,7 @@
 
 #include "../clock.h"
 #include "../log.h"
+#include "../metrics.h"
 #include "server.h"
 
 void
@@ -18,18 +19,22 @@ reply_add_header(struct http_call *call, const char *name, const char *value)
 	                  value);
 }
 
-/* One line per request: method, path without query, status, duration. */
+/* Counts the request and writes its access line: method, path without
+ * query, status, duration. */
 static void
-log_access(const struct http_call *call, int status)
+record_access(const struct http_call *call, int status)
 {
+	double seconds = (double)(clock_monotonic_us() - call->start_us) / 1e6;
 	char path[256];
 
+	metrics_request(server_metrics(call->server), call->route, status,
+	                seconds);
 	if (!log_enabled(LOG_LEVEL_INFO))
 		return;
 	log_path(call->path, path, sizeof(path));
 	log_info("access method=%s path=%s status=%d ms=%.3f",
 	         router_method_name(call->method), path, status,
-	         (double)(clock_monotonic_us() - call->start_us) / 1000.0);
+	         seconds * 1000.0);
 }
 
 void
@@ -60,7 +65,7 @@ reply_send(struct http_call *call, int status, const char *content_type,
 			evbuffer_drain(body, len);
 		body = NULL;
 	}
-	log_access(call, status);
+	record_access(call, status);
 	req = call->req;
 	server_release_call(call);
 	evhttp_send_reply(req, status, NULL, body);

@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 
+#include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -11,9 +12,11 @@
 #include "call.h"
 #include "reply.h"
 
-/* The limits of §7 that evhttp enforces itself. */
+/* The limits of §7.  Bodies up to EVHTTP_BODY_MAX are read so that the
+ * 413 for those over BODY_MAX is ours, in JSON with our headers. */
 #define MAX_HEADERS_SIZE 8192
-#define MAX_BODY_SIZE    8192
+#define BODY_MAX         8192
+#define EVHTTP_BODY_MAX  (64 * 1024)
 
 struct server {
 	struct event_base *base;
@@ -98,6 +101,11 @@ on_request(struct evhttp_request *req, void *arg)
 	call->query = uri != NULL ? evhttp_uri_get_query(uri) : NULL;
 	call->start_us = clock_monotonic_us();
 	srv->inflight++;
+	if (evbuffer_get_length(evhttp_request_get_input_buffer(req)) >
+	    BODY_MAX) {
+		reply_detail(call, 413, "request body over 8192 bytes");
+		return;
+	}
 	route_call(srv, call);
 }
 
@@ -123,7 +131,7 @@ server_create(struct event_base *base, const struct server_options *opt)
 	                   EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE |
 	                   EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH);
 	evhttp_set_max_headers_size(srv->http, MAX_HEADERS_SIZE);
-	evhttp_set_max_body_size(srv->http, MAX_BODY_SIZE);
+	evhttp_set_max_body_size(srv->http, EVHTTP_BODY_MAX);
 	evhttp_set_timeout(srv->http, opt->idle_timeout_seconds);
 	evhttp_set_gencb(srv->http, on_request, srv);
 	return srv;
@@ -170,6 +178,12 @@ bool
 server_is_stopping(const struct server *srv)
 {
 	return srv->stopping;
+}
+
+struct metrics *
+server_metrics(const struct server *srv)
+{
+	return srv->opt.metrics;
 }
 
 size_t

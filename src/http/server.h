@@ -11,6 +11,7 @@
 
 struct event_base;
 struct http_call;
+struct metrics;
 struct server;
 
 struct server_options {
@@ -20,6 +21,7 @@ struct server_options {
 	/* Runs for every routed call (call->route set); must answer it. */
 	void (*dispatch)(struct http_call *call);
 	void *ctx; /* becomes call->ctx */
+	struct metrics *metrics;
 };
 
 struct server *server_create(struct event_base *base,
@@ -34,6 +36,7 @@ bool server_listen(struct server *srv, const char *host, int port)
  * flight (at once if none is). */
 void server_stop(struct server *srv, void (*drained)(void *arg), void *arg);
 bool server_is_stopping(const struct server *srv);
+struct metrics *server_metrics(const struct server *srv);
 size_t server_inflight(const struct server *srv);
 
 /* For reply.c only, just before the reply is handed to evhttp: frees the

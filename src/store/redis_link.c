@@ -12,7 +12,9 @@
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 
+#include "../clock.h"
 #include "../log.h"
+#include "../metrics.h"
 
 #define BACKOFF_FIRST_MS 50
 #define BACKOFF_MAX_MS   2000
@@ -29,6 +31,8 @@ enum link_state {
 struct handshake_command {
 	char *wire;
 	size_t len;
+	void (*on_reply)(void *arg, const redisReply *reply);
+	void *arg;
 };
 
 /* A name lookup in flight.  It outlives the link when cancelled, because
@@ -48,6 +52,7 @@ struct redis_link {
 	int port;
 	int timeout_ms;
 	size_t max_pending;
+	struct metrics *metrics;
 
 	enum link_state state;
 	redisAsyncContext *ac; /* the current connection, NULL if none */
@@ -76,6 +81,7 @@ struct redis_op {
 	redis_reply_fn fn;
 	void *arg;
 	struct event deadline;
+	uint64_t start_us;
 	bool answered;
 };
 
@@ -170,10 +176,13 @@ link_up(struct redis_link *link)
 	log_info("redis link up target=%s db=%s", target, link->db);
 }
 
+/* privdata is the registered handshake_command, or NULL for AUTH, SELECT
+ * and PING. */
 static void
 on_handshake_reply(redisAsyncContext *ac, void *r, void *privdata)
 {
-	struct redis_link *link = privdata;
+	struct redis_link *link = ac->data;
+	const struct handshake_command *hc = privdata;
 	const redisReply *reply = r;
 	char why[160];
 
@@ -189,6 +198,8 @@ on_handshake_reply(redisAsyncContext *ac, void *r, void *privdata)
 		link_drop(link, why);
 		return;
 	}
+	if (hc != NULL && hc->on_reply != NULL)
+		hc->on_reply(hc->arg, reply);
 	if (--link->handshake_left == 0)
 		link_up(link);
 }
@@ -198,7 +209,7 @@ static bool
 send_handshake(struct redis_link *link, redisAsyncContext *ac, int argc,
                const char **argv, const size_t *argvlen)
 {
-	if (redisAsyncCommandArgv(ac, on_handshake_reply, link, argc, argv,
+	if (redisAsyncCommandArgv(ac, on_handshake_reply, NULL, argc, argv,
 	                          argvlen) != REDIS_OK)
 		return false;
 	link->handshake_left++;
@@ -230,9 +241,9 @@ on_connect(const redisAsyncContext *cac, int status)
 		ok = send_handshake(link, ac, 2, auth, NULL);
 	ok = ok && send_handshake(link, ac, 2, select, NULL);
 	for (int i = 0; ok && i < link->handshake_count; i++) {
-		const struct handshake_command *hc = &link->handshake[i];
+		struct handshake_command *hc = &link->handshake[i];
 
-		ok = redisAsyncFormattedCommand(ac, on_handshake_reply, link,
+		ok = redisAsyncFormattedCommand(ac, on_handshake_reply, hc,
 		                                hc->wire, hc->len) == REDIS_OK;
 		link->handshake_left += ok;
 	}
@@ -401,6 +412,7 @@ redis_link_create(struct event_base *base, struct evdns_base *dns,
 	link->port = opt->port;
 	link->timeout_ms = opt->timeout_ms;
 	link->max_pending = opt->max_pending;
+	link->metrics = opt->metrics;
 	link->backoff_ms = BACKOFF_FIRST_MS;
 	link->retry_timer = evtimer_new(base, on_retry_timer, link);
 	link->connect_timer = evtimer_new(base, on_connect_timer, link);
@@ -416,7 +428,9 @@ redis_link_create(struct event_base *base, struct evdns_base *dns,
 }
 
 bool
-redis_link_add_handshake(struct redis_link *link, int argc, const char **argv)
+redis_link_add_handshake(struct redis_link *link, int argc, const char **argv,
+                         void (*on_reply)(void *arg, const redisReply *reply),
+                         void *arg)
 {
 	struct handshake_command *hc;
 	int len;
@@ -428,6 +442,8 @@ redis_link_add_handshake(struct redis_link *link, int argc, const char **argv)
 	if (len < 0)
 		return false;
 	hc->len = (size_t)len;
+	hc->on_reply = on_reply;
+	hc->arg = arg;
 	link->handshake_count++;
 	return true;
 }
@@ -480,6 +496,10 @@ on_op_reply(redisAsyncContext *ac, void *r, void *privdata)
 	const redisReply *reply = r;
 
 	(void)ac;
+	if (reply != NULL && !op->answered)
+		metrics_redis_round_trip(
+		    op->link->metrics,
+		    (double)(clock_monotonic_us() - op->start_us) / 1e6);
 	if (reply == NULL)
 		op_answer(op, REDIS_LINK_LOST, NULL);
 	else if (reply->type == REDIS_REPLY_ERROR)
@@ -522,6 +542,7 @@ redis_link_submit(struct redis_link *link, redis_reply_fn fn, void *arg,
 	op->link = link;
 	op->fn = fn;
 	op->arg = arg;
+	op->start_us = clock_monotonic_us();
 	if (redisAsyncCommandArgv(link->ac, on_op_reply, op, argc, argv,
 	                          argvlen) != REDIS_OK) {
 		free(op);

@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 struct event_base;
+struct metrics;
 struct evdns_base;
 struct redisReply;
 struct redis_link;
@@ -33,6 +34,7 @@ struct redis_link_options {
 	const char *password; /* AUTH when non-empty */
 	int timeout_ms;
 	size_t max_pending;
+	struct metrics *metrics; /* round trips are observed here */
 };
 
 enum redis_submit {
@@ -62,11 +64,14 @@ struct redis_link *redis_link_create(struct event_base *base,
 void redis_link_destroy(struct redis_link *link);
 
 /* Registers a command sent on every (re)connect after AUTH and SELECT,
- * before the PING; the link is up only once it succeeds.  Call before the
- * first connect completes (for example SCRIPT LOAD). */
+ * before the PING; the link is up only once it succeeds.  on_reply (may
+ * be NULL) sees each successful reply, e.g. the SHA1 of a SCRIPT LOAD.
+ * Call before the event loop runs. */
 bool redis_link_add_handshake(struct redis_link *link, int argc,
-                              const char **argv)
-    __attribute__((warn_unused_result));
+                              const char **argv,
+                              void (*on_reply)(void *arg,
+                                               const struct redisReply *reply),
+                              void *arg) __attribute__((warn_unused_result));
 
 enum redis_submit redis_link_submit(struct redis_link *link, redis_reply_fn fn,
                                     void *arg, int argc, const char **argv,

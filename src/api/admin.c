@@ -1,0 +1,174 @@
+/* Admin: GET /auth/sessions (one SCAN page) and DELETE
+ * /auth/sessions/<id> (revoke). */
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "../http/call.h"
+#include "../http/reply.h"
+#include "../session/record.h"
+#include "../session/session_id.h"
+#include "../store/sessions.h"
+#include "api.h"
+
+#define PAGE_DEFAULT 100
+#define PAGE_MAX     1000
+#define CURSOR_MAX   20 /* digits of a 64-bit SCAN cursor */
+
+/* Finds name=value in a raw query; NULL when absent.  *len is the value's
+ * length. */
+static const char *
+query_param(const char *query, const char *name, size_t *len)
+{
+	size_t nlen = strlen(name);
+
+	for (const char *p = query; p != NULL && *p != '\0';) {
+		size_t plen = strcspn(p, "&");
+
+		if (plen > nlen && memcmp(p, name, nlen) == 0 &&
+		    p[nlen] == '=') {
+			*len = plen - nlen - 1;
+			return p + nlen + 1;
+		}
+		p += plen;
+		if (*p == '&')
+			p++;
+	}
+	return NULL;
+}
+
+/* Parses up to max_digits decimal digits; false on anything else. */
+static bool
+parse_digits(const char *s, size_t len, size_t max_digits,
+             unsigned long long *out)
+{
+	unsigned long long v = 0;
+
+	if (len == 0 || len > max_digits)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		v = v * 10 + (unsigned long long)(s[i] - '0');
+	}
+	*out = v;
+	return true;
+}
+
+/* Adds one listed session, or nothing when its record is unreadable. */
+static void
+add_entry(struct json_object *list, const char *text, size_t len, long long ttl)
+{
+	static const char *const fields[] = {
+	    "session_id", "created_at", "expires_at", "used", "iframe_opened"};
+	struct json_object *record = record_parse(text, len);
+	struct json_object *entry, *v;
+
+	if (record == NULL)
+		return;
+	entry = json_object_new_object();
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		if (json_object_object_get_ex(record, fields[i], &v))
+			json_object_object_add(entry, fields[i],
+			                       json_object_get(v));
+	}
+	json_object_object_add(entry, "ttl_seconds",
+	                       json_object_new_int64(ttl));
+	json_object_array_add(list, entry);
+	json_object_put(record);
+}
+
+static void
+on_listed(void *arg, enum redis_outcome outcome, const struct redisReply *r)
+{
+	struct http_call *call = arg;
+	struct session_page page;
+	struct json_object *obj, *list;
+
+	if (session_store_list_result(outcome, r, &page) != STORE_OK) {
+		reply_unavailable(call);
+		return;
+	}
+	obj = json_object_new_object();
+	list = json_object_new_array();
+	for (size_t i = 0; i < page.count; i++) {
+		const char *text;
+		size_t len;
+		long long ttl;
+
+		session_page_entry(&page, i, &text, &len, &ttl);
+		add_entry(list, text, len, ttl);
+	}
+	json_object_object_add(obj, "cursor",
+	                       json_object_new_string(page.cursor));
+	json_object_object_add(obj, "sessions", list);
+	reply_json(call, 200, obj);
+}
+
+void
+admin_list(struct http_call *call)
+{
+	const struct api *api = call->ctx;
+	char cursor[CURSOR_MAX + 1] = "0";
+	unsigned long long count = PAGE_DEFAULT, cursor_value;
+	const char *value;
+	size_t len;
+
+	value = query_param(call->query, "cursor", &len);
+	if (value != NULL) {
+		if (!parse_digits(value, len, CURSOR_MAX, &cursor_value)) {
+			reply_detail(call, 400,
+			             "cursor must be a cursor returned by this "
+			             "endpoint");
+			return;
+		}
+		memcpy(cursor, value, len);
+		cursor[len] = '\0';
+	}
+	value = query_param(call->query, "count", &len);
+	if (value != NULL && (!parse_digits(value, len, 4, &count) ||
+	                      count < 1 || count > PAGE_MAX)) {
+		reply_detail(call, 400,
+		             "count must be an integer from 1 to 1000");
+		return;
+	}
+	if (session_store_list(api->sessions, cursor, (int)count, on_listed,
+	                       call) != REDIS_SUBMIT_OK)
+		reply_unavailable(call);
+}
+
+static void
+on_revoked(void *arg, enum redis_outcome outcome, const struct redisReply *r)
+{
+	struct http_call *call = arg;
+
+	switch (session_store_revoke_result(outcome, r)) {
+	case STORE_OK:
+		reply_send(call, 204, NULL, NULL);
+		return;
+	case STORE_NOT_FOUND:
+		reply_detail(call, 404, "session not found");
+		return;
+	default:
+		reply_unavailable(call);
+		return;
+	}
+}
+
+void
+admin_revoke(struct http_call *call)
+{
+	const struct api *api = call->ctx;
+	const char *text = call->path + strlen(call->route->path);
+	char id[SESSION_ID_LEN + 1];
+
+	if (!session_id_normalize(text, strlen(text), id)) {
+		reply_detail(call, 400,
+		             "session id must be a canonical version-4 UUID");
+		return;
+	}
+	if (session_store_revoke(api->sessions, id, on_revoked, call) !=
+	    REDIS_SUBMIT_OK)
+		reply_unavailable(call);
+}

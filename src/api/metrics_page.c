@@ -1,0 +1,28 @@
+/* GET /metrics: Prometheus text, from memory only. */
+#include <event2/buffer.h>
+
+#include "../http/call.h"
+#include "../http/reply.h"
+#include "../metrics.h"
+#include "../store/redis_link.h"
+#include "api.h"
+
+void
+metrics_page(struct http_call *call)
+{
+	const struct api *api = call->ctx;
+	struct metrics_gauges g = {
+	    .redis_up = redis_link_is_up(api->redis),
+	    .redis_reconnects = redis_link_reconnects(api->redis),
+	    .redis_pending = redis_link_pending(api->redis),
+	};
+	struct evbuffer *out = evbuffer_new();
+
+	if (out == NULL) {
+		reply_detail(call, 503, "out of memory");
+		return;
+	}
+	metrics_render(api->metrics, &g, out);
+	reply_send(call, 200, "text/plain; version=0.0.4; charset=utf-8", out);
+	evbuffer_free(out);
+}

@@ -1,0 +1,317 @@
+/* POST /auth/create-session and POST|GET /auth/validate-session. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <json-c/json.h>
+
+#include "../clock.h"
+#include "../config.h"
+#include "../http/body.h"
+#include "../http/call.h"
+#include "../http/reply.h"
+#include "../log.h"
+#include "../metrics.h"
+#include "../session/create_request.h"
+#include "../session/json_input.h"
+#include "../session/record.h"
+#include "../session/session_id.h"
+#include "../store/sessions.h"
+#include "api.h"
+
+#define IFRAME_PATH "/client/iframe.html?session_id="
+
+/* What the create reply needs once Redis has answered. */
+struct create_ctx {
+	struct http_call *call;
+	char id[SESSION_ID_LEN + 1];
+	int ttl;
+	time_t expires;
+};
+
+static void
+reply_created(struct create_ctx *ctx)
+{
+	const struct api *api = ctx->call->ctx;
+	struct json_object *obj = json_object_new_object();
+	char expires_at[CLOCK_ISO8601_LEN];
+	char url[CONFIG_STRING_MAX + sizeof(IFRAME_PATH) + SESSION_ID_LEN];
+
+	clock_format_iso8601(ctx->expires, expires_at);
+	snprintf(url, sizeof(url), "%s" IFRAME_PATH "%s",
+	         api->cfg->public_base_url, ctx->id);
+	json_object_object_add(obj, "session_id",
+	                       json_object_new_string(ctx->id));
+	json_object_object_add(obj, "expires_in_minutes",
+	                       json_object_new_int(ctx->ttl / 60));
+	json_object_object_add(obj, "expires_in_seconds",
+	                       json_object_new_int(ctx->ttl));
+	json_object_object_add(obj, "expires_at",
+	                       json_object_new_string(expires_at));
+	json_object_object_add(obj, "iframe_url", json_object_new_string(url));
+	json_object_object_add(obj, "storage", json_object_new_string("redis"));
+	reply_json(ctx->call, 200, obj);
+}
+
+static void
+on_created(void *arg, enum redis_outcome outcome, const struct redisReply *r)
+{
+	struct create_ctx *ctx = arg;
+	const struct api *api = ctx->call->ctx;
+	struct json_object *obj;
+
+	switch (session_store_create_result(outcome, r)) {
+	case STORE_OK:
+		metrics_session_created(api->metrics);
+		log_debug("session created session=%.8s ttl=%d", ctx->id,
+		          ctx->ttl);
+		reply_created(ctx);
+		break;
+	case STORE_LIMIT_REACHED:
+		obj = json_object_new_object();
+		json_object_object_add(
+		    obj, "detail",
+		    json_object_new_string("session limit reached"));
+		json_object_object_add(
+		    obj, "max_sessions",
+		    json_object_new_int(api->cfg->max_sessions));
+		reply_json(ctx->call, 429, obj);
+		break;
+	default:
+		reply_unavailable(ctx->call);
+		break;
+	}
+	free(ctx);
+}
+
+void
+sessions_create(struct http_call *call)
+{
+	const struct api *api = call->ctx;
+	struct create_request req;
+	struct create_ctx *ctx;
+	char detail[256];
+	char *record;
+	size_t len;
+	const char *body = http_body(call, &len);
+	time_t now = time(NULL);
+
+	switch (create_request_parse(body, len,
+	                             api->cfg->session_max_ttl_seconds, &req,
+	                             detail, sizeof(detail))) {
+	case CREATE_PARSE_OK:
+		break;
+	case CREATE_PARSE_INVALID:
+		reply_detail(call, 400, detail);
+		return;
+	case CREATE_PARSE_TOO_LARGE:
+		reply_detail(call, 413, detail);
+		return;
+	}
+	ctx = calloc(1, sizeof(*ctx));
+	if (ctx == NULL) {
+		create_request_finish(&req);
+		reply_unavailable(call);
+		return;
+	}
+	ctx->call = call;
+	ctx->ttl = req.ttl_seconds > 0 ? req.ttl_seconds
+	                               : api->cfg->session_ttl_seconds;
+	ctx->expires = now + ctx->ttl;
+	if (!session_id_generate(ctx->id)) {
+		log_error("no random bytes from the kernel; refusing to create "
+		          "a session");
+		create_request_finish(&req);
+		free(ctx);
+		reply_unavailable(call);
+		return;
+	}
+	record = record_serialize(ctx->id, now, ctx->expires, &req);
+	create_request_finish(&req);
+	if (record == NULL ||
+	    session_store_create_session(api->sessions, ctx->id, record,
+	                                 ctx->ttl, api->cfg->max_sessions,
+	                                 on_created, ctx) != REDIS_SUBMIT_OK) {
+		free(record);
+		free(ctx);
+		reply_unavailable(call);
+		return;
+	}
+	free(record);
+}
+
+/* 400 and 401 answers of validate-session: {"valid": false, ...}. */
+static void
+reply_invalid(struct http_call *call, int status, const char *reason,
+              const char *detail)
+{
+	struct json_object *obj = json_object_new_object();
+
+	json_object_object_add(obj, "valid", json_object_new_boolean(0));
+	if (reason != NULL)
+		json_object_object_add(obj, "reason",
+		                       json_object_new_string(reason));
+	json_object_object_add(obj, "detail", json_object_new_string(detail));
+	reply_json(call, status, obj);
+}
+
+/* Copies the fields of the 200 answer from the updated record. */
+static void
+reply_valid(struct http_call *call, const char *text, size_t len)
+{
+	static const char *const fields[] = {"session_id", "created_at",
+	                                     "expires_at", "used_at",
+	                                     "user_id",    "metadata"};
+	struct json_object *record = record_parse(text, len);
+	struct json_object *obj, *v;
+
+	if (record == NULL) {
+		log_error("stored session record is unreadable");
+		reply_unavailable(call);
+		return;
+	}
+	obj = json_object_new_object();
+	json_object_object_add(obj, "valid", json_object_new_boolean(1));
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		if (json_object_object_get_ex(record, fields[i], &v))
+			json_object_object_add(obj, fields[i],
+			                       json_object_get(v));
+	}
+	json_object_put(record);
+	reply_json(call, 200, obj);
+}
+
+/* What the validate reply needs once Redis has answered. */
+struct validate_ctx {
+	struct http_call *call;
+	char id[SESSION_ID_LEN + 1];
+};
+
+static void
+on_validated(void *arg, enum redis_outcome outcome, const struct redisReply *r)
+{
+	struct validate_ctx *ctx = arg;
+	struct http_call *call = ctx->call;
+	const struct api *api = call->ctx;
+	const char *record = NULL;
+	size_t len = 0;
+	enum store_result result =
+	    session_store_validate_result(outcome, r, &record, &len);
+
+	switch (result) {
+	case STORE_OK:
+		metrics_validation(api->metrics, VALIDATION_OK);
+		reply_valid(call, record, len);
+		break;
+	case STORE_NOT_FOUND:
+		metrics_validation(api->metrics, VALIDATION_NOT_FOUND);
+		reply_invalid(call, 401, "not_found",
+		              "session not found or expired");
+		break;
+	case STORE_ALREADY_USED:
+		metrics_validation(api->metrics, VALIDATION_ALREADY_USED);
+		log_warning("session already used, possible replay "
+		            "session=%.8s",
+		            ctx->id);
+		reply_invalid(call, 401, "already_used",
+		              "session already used");
+		break;
+	default:
+		reply_unavailable(call);
+		break;
+	}
+	free(ctx);
+}
+
+/* The id of a POST body {"session_id": "<id>"}.  Sets *detail to what is
+ * wrong, or to NULL when the body is exactly that. */
+static void
+id_from_body(const char *body, size_t len, char id[SESSION_ID_LEN + 1],
+             const char **detail)
+{
+	struct json_object *obj = json_input_parse(body, len, detail);
+	struct json_object *v;
+	bool ok = false;
+
+	if (obj == NULL)
+		return;
+	*detail = "body must be {\"session_id\": \"<id>\"}";
+	if (json_object_is_type(obj, json_type_object) &&
+	    json_object_object_length(obj) == 1 &&
+	    json_object_object_get_ex(obj, "session_id", &v) &&
+	    json_object_is_type(v, json_type_string)) {
+		*detail = "session_id must be a canonical version-4 UUID";
+		ok = session_id_normalize(json_object_get_string(v),
+		                          (size_t)json_object_get_string_len(v),
+		                          id);
+	}
+	json_object_put(obj);
+	if (ok)
+		*detail = NULL;
+}
+
+static bool
+is_prefetch(struct http_call *call)
+{
+	const char *sec = http_header(call, "Sec-Purpose");
+	const char *purpose = http_header(call, "Purpose");
+
+	return (sec != NULL && strncasecmp(sec, "prefetch", 8) == 0) ||
+	       (purpose != NULL && strncasecmp(purpose, "prefetch", 8) == 0);
+}
+
+void
+sessions_validate(struct http_call *call)
+{
+	const struct api *api = call->ctx;
+	char id[SESSION_ID_LEN + 1], used_at[CLOCK_ISO8601_LEN];
+	struct validate_ctx *ctx;
+	const char *detail = NULL;
+	size_t len = 0;
+	const char *body =
+	    call->method == HTTP_POST ? http_body(call, &len) : "";
+
+	if (call->method == HTTP_GET && is_prefetch(call)) {
+		reply_invalid(call, 400, NULL,
+		              "prefetch requests cannot validate a session");
+		return;
+	}
+	switch (session_id_from_query(call->query, id)) {
+	case SESSION_ID_FOUND:
+		if (len > 0)
+			detail = "session_id given in both query and body";
+		break;
+	case SESSION_ID_MISSING:
+		if (len == 0)
+			detail = "session_id is required";
+		else
+			id_from_body(body, len, id, &detail);
+		break;
+	case SESSION_ID_REPEATED:
+		detail = "session_id given more than once";
+		break;
+	case SESSION_ID_MALFORMED:
+		detail = "session_id must be a canonical version-4 UUID";
+		break;
+	}
+	if (detail != NULL) {
+		metrics_validation(api->metrics, VALIDATION_INVALID);
+		reply_invalid(call, 400, NULL, detail);
+		return;
+	}
+	ctx = malloc(sizeof(*ctx));
+	if (ctx == NULL) {
+		reply_unavailable(call);
+		return;
+	}
+	ctx->call = call;
+	memcpy(ctx->id, id, sizeof(ctx->id));
+	clock_format_iso8601(time(NULL), used_at);
+	if (session_store_validate(api->sessions, id, used_at, on_validated,
+	                           ctx) != REDIS_SUBMIT_OK) {
+		free(ctx);
+		reply_unavailable(call);
+	}
+}

@@ -1,0 +1,219 @@
+#include "metrics.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <event2/buffer.h>
+
+#include "http/router.h"
+
+#define STATUS_SLOTS 16
+
+static const double buckets[] = {
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
+#define BUCKETS (sizeof(buckets) / sizeof(buckets[0]))
+
+struct histogram {
+	uint64_t counts[BUCKETS]; /* per bucket, made cumulative on render */
+	uint64_t total;
+	double sum;
+};
+
+struct status_count {
+	int status;
+	uint64_t count;
+};
+
+struct route_series {
+	const char *name;
+	struct status_count statuses[STATUS_SLOTS];
+	struct histogram latency;
+};
+
+struct metrics {
+	const struct route *routes;
+	size_t route_count;
+	struct route_series *series; /* route_count + 1 ("unmatched") */
+	uint64_t sessions_created;
+	uint64_t validations[VALIDATION_RESULTS];
+	struct histogram redis_rtt;
+};
+
+static const char *const validation_names[] = {"ok", "not_found",
+                                               "already_used", "invalid"};
+
+struct metrics *
+metrics_create(const struct route *routes, size_t count)
+{
+	struct metrics *m = calloc(1, sizeof(*m));
+
+	if (m == NULL)
+		return NULL;
+	m->series = calloc(count + 1, sizeof(*m->series));
+	if (m->series == NULL) {
+		free(m);
+		return NULL;
+	}
+	m->routes = routes;
+	m->route_count = count;
+	for (size_t i = 0; i < count; i++)
+		m->series[i].name = routes[i].name;
+	m->series[count].name = "unmatched";
+	return m;
+}
+
+void
+metrics_destroy(struct metrics *m)
+{
+	if (m == NULL)
+		return;
+	free(m->series);
+	free(m);
+}
+
+static void
+observe(struct histogram *h, double seconds)
+{
+	for (size_t i = 0; i < BUCKETS; i++) {
+		if (seconds <= buckets[i]) {
+			h->counts[i]++;
+			break;
+		}
+	}
+	h->total++;
+	h->sum += seconds;
+}
+
+void
+metrics_request(struct metrics *m, const struct route *route, int status,
+                double seconds)
+{
+	size_t i = route != NULL ? (size_t)(route - m->routes) : m->route_count;
+	struct route_series *s = &m->series[i];
+
+	observe(&s->latency, seconds);
+	for (size_t k = 0; k < STATUS_SLOTS; k++) {
+		if (s->statuses[k].status == status ||
+		    s->statuses[k].status == 0) {
+			s->statuses[k].status = status;
+			s->statuses[k].count++;
+			return;
+		}
+	}
+	/* More distinct statuses than slots: count them under the last. */
+	s->statuses[STATUS_SLOTS - 1].count++;
+}
+
+void
+metrics_session_created(struct metrics *m)
+{
+	m->sessions_created++;
+}
+
+void
+metrics_validation(struct metrics *m, enum validation_result result)
+{
+	m->validations[result]++;
+}
+
+void
+metrics_redis_round_trip(struct metrics *m, double seconds)
+{
+	observe(&m->redis_rtt, seconds);
+}
+
+static void
+render_histogram(struct evbuffer *out, const char *name, const char *labels,
+                 const struct histogram *h)
+{
+	uint64_t cumulative = 0;
+
+	for (size_t i = 0; i < BUCKETS; i++) {
+		cumulative += h->counts[i];
+		evbuffer_add_printf(out, "%s_bucket{%s%sle=\"%g\"} %llu\n",
+		                    name, labels, labels[0] ? "," : "",
+		                    buckets[i], (unsigned long long)cumulative);
+	}
+	evbuffer_add_printf(out, "%s_bucket{%s%sle=\"+Inf\"} %llu\n", name,
+	                    labels, labels[0] ? "," : "",
+	                    (unsigned long long)h->total);
+	evbuffer_add_printf(out, "%s_sum%s%s%s %.6f\n", name,
+	                    labels[0] ? "{" : "", labels, labels[0] ? "}" : "",
+	                    h->sum);
+	evbuffer_add_printf(out, "%s_count%s%s%s %llu\n", name,
+	                    labels[0] ? "{" : "", labels, labels[0] ? "}" : "",
+	                    (unsigned long long)h->total);
+}
+
+void
+metrics_render(const struct metrics *m, const struct metrics_gauges *g,
+               struct evbuffer *out)
+{
+	char labels[96];
+
+	evbuffer_add_printf(out,
+	                    "# HELP iframe_auth_requests_total HTTP requests "
+	                    "answered, by route and status.\n"
+	                    "# TYPE iframe_auth_requests_total counter\n");
+	for (size_t i = 0; i <= m->route_count; i++) {
+		for (size_t k = 0; k < STATUS_SLOTS; k++) {
+			const struct status_count *sc =
+			    &m->series[i].statuses[k];
+
+			if (sc->status == 0)
+				break;
+			evbuffer_add_printf(
+			    out,
+			    "iframe_auth_requests_total{route=\"%s\","
+			    "status=\"%d\"} %llu\n",
+			    m->series[i].name, sc->status,
+			    (unsigned long long)sc->count);
+		}
+	}
+	evbuffer_add_printf(out, "# HELP iframe_auth_request_duration_seconds "
+	                         "Time from a request's arrival to its reply, "
+	                         "by route.\n"
+	                         "# TYPE iframe_auth_request_duration_seconds "
+	                         "histogram\n");
+	for (size_t i = 0; i <= m->route_count; i++) {
+		snprintf(labels, sizeof(labels), "route=\"%s\"",
+		         m->series[i].name);
+		render_histogram(out, "iframe_auth_request_duration_seconds",
+		                 labels, &m->series[i].latency);
+	}
+	evbuffer_add_printf(
+	    out,
+	    "# HELP iframe_auth_sessions_created_total "
+	    "Sessions created.\n"
+	    "# TYPE iframe_auth_sessions_created_total counter\n"
+	    "iframe_auth_sessions_created_total %llu\n",
+	    (unsigned long long)m->sessions_created);
+	evbuffer_add_printf(out,
+	                    "# HELP iframe_auth_validations_total Session "
+	                    "validations, by result.\n"
+	                    "# TYPE iframe_auth_validations_total counter\n");
+	for (size_t i = 0; i < VALIDATION_RESULTS; i++)
+		evbuffer_add_printf(
+		    out, "iframe_auth_validations_total{result=\"%s\"} %llu\n",
+		    validation_names[i], (unsigned long long)m->validations[i]);
+	evbuffer_add_printf(
+	    out,
+	    "# HELP iframe_auth_redis_up Whether the Redis link is up.\n"
+	    "# TYPE iframe_auth_redis_up gauge\n"
+	    "iframe_auth_redis_up %d\n"
+	    "# HELP iframe_auth_redis_reconnects_total Times the Redis link "
+	    "came back up after a drop.\n"
+	    "# TYPE iframe_auth_redis_reconnects_total counter\n"
+	    "iframe_auth_redis_reconnects_total %llu\n"
+	    "# HELP iframe_auth_redis_pending Requests waiting on Redis.\n"
+	    "# TYPE iframe_auth_redis_pending gauge\n"
+	    "iframe_auth_redis_pending %zu\n",
+	    g->redis_up, (unsigned long long)g->redis_reconnects,
+	    g->redis_pending);
+	evbuffer_add_printf(out, "# HELP iframe_auth_redis_round_trip_seconds "
+	                         "Redis command round trips.\n"
+	                         "# TYPE iframe_auth_redis_round_trip_seconds "
+	                         "histogram\n");
+	render_histogram(out, "iframe_auth_redis_round_trip_seconds", "",
+	                 &m->redis_rtt);
+}

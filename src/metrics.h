@@ -1,0 +1,44 @@
+/* Counters and histograms for GET /metrics (§9), rendered in the
+ * Prometheus text exposition format.  Updating costs a few additions;
+ * nothing here touches Redis. */
+#ifndef IFRAME_AUTH_METRICS_H
+#define IFRAME_AUTH_METRICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct evbuffer;
+struct route;
+struct metrics;
+
+enum validation_result {
+	VALIDATION_OK,
+	VALIDATION_NOT_FOUND,
+	VALIDATION_ALREADY_USED,
+	VALIDATION_INVALID,
+	VALIDATION_RESULTS,
+};
+
+/* The gauges, read when rendering. */
+struct metrics_gauges {
+	int redis_up;
+	uint64_t redis_reconnects;
+	size_t redis_pending;
+};
+
+/* routes: the route table, whose names (unique per row) label the
+ * per-route series. */
+struct metrics *metrics_create(const struct route *routes, size_t count);
+void metrics_destroy(struct metrics *m);
+
+/* One answered request; route NULL for 404/405 on unknown routes. */
+void metrics_request(struct metrics *m, const struct route *route, int status,
+                     double seconds);
+void metrics_session_created(struct metrics *m);
+void metrics_validation(struct metrics *m, enum validation_result result);
+void metrics_redis_round_trip(struct metrics *m, double seconds);
+
+void metrics_render(const struct metrics *m, const struct metrics_gauges *g,
+                    struct evbuffer *out);
+
+#endif

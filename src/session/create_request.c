@@ -1,0 +1,146 @@
+#include "create_request.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "json_input.h"
+
+static bool
+has_control_chars(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return true;
+	}
+	return false;
+}
+
+static bool
+take_user_id(struct json_object *v, struct create_request *out)
+{
+	const char *s;
+	size_t len;
+
+	if (!json_object_is_type(v, json_type_string))
+		return false;
+	s = json_object_get_string(v);
+	len = (size_t)json_object_get_string_len(v);
+	if (len > USER_ID_MAX || has_control_chars(s, len))
+		return false;
+	memcpy(out->user_id, s, len);
+	out->user_id[len] = '\0';
+	out->has_user_id = true;
+	return true;
+}
+
+static bool
+take_metadata(struct json_object *v, struct create_request *out)
+{
+	const char *s;
+	size_t len;
+
+	if (!json_object_is_type(v, json_type_object))
+		return false;
+	s = json_object_to_json_string_length(
+	    v, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	if (s == NULL || len > METADATA_MAX)
+		return false;
+	out->metadata = strdup(s);
+	return out->metadata != NULL;
+}
+
+static bool
+take_ttl(struct json_object *v, int max_ttl, struct create_request *out)
+{
+	int64_t ttl;
+
+	/* json-c types 5.0 as a double and true as a boolean: neither is an
+	 * integer here. */
+	if (!json_object_is_type(v, json_type_int))
+		return false;
+	ttl = json_object_get_int64(v);
+	if (ttl < 1 || ttl > max_ttl)
+		return false;
+	out->ttl_seconds = (int)ttl;
+	return true;
+}
+
+enum create_parse
+create_request_parse(const char *body, size_t len, int max_ttl,
+                     struct create_request *out, char *detail,
+                     size_t detail_len)
+{
+	struct json_object *obj;
+	const char *why;
+	bool ok = true;
+
+	memset(out, 0, sizeof(*out));
+	if (len > CREATE_BODY_MAX) {
+		snprintf(detail, detail_len, "body over %d bytes",
+		         CREATE_BODY_MAX);
+		return CREATE_PARSE_TOO_LARGE;
+	}
+	if (len == 0)
+		return CREATE_PARSE_OK;
+	obj = json_input_parse(body, len, &why);
+	if (obj == NULL) {
+		snprintf(detail, detail_len, "body: %s", why);
+		return CREATE_PARSE_INVALID;
+	}
+	if (!json_object_is_type(obj, json_type_object)) {
+		snprintf(detail, detail_len, "body: must be a JSON object");
+		json_object_put(obj);
+		return CREATE_PARSE_INVALID;
+	}
+	json_object_object_foreach(obj, key, value)
+	{
+		if (!ok)
+			break;
+		if (strcmp(key, "user_id") == 0) {
+			ok = take_user_id(value, out);
+			if (!ok)
+				snprintf(detail, detail_len,
+				         "user_id: must be a string of at most "
+				         "%d bytes without control characters",
+				         USER_ID_MAX);
+		} else if (strcmp(key, "metadata") == 0) {
+			ok = take_metadata(value, out);
+			if (!ok)
+				snprintf(
+				    detail, detail_len,
+				    "metadata: must be a JSON object of at "
+				    "most %d bytes serialized",
+				    METADATA_MAX);
+		} else if (strcmp(key, "ttl_seconds") == 0) {
+			ok = take_ttl(value, max_ttl, out);
+			if (!ok)
+				snprintf(
+				    detail, detail_len,
+				    "ttl_seconds: must be an integer from 1 "
+				    "to %d",
+				    max_ttl);
+		} else {
+			snprintf(detail, detail_len,
+			         "%.64s: unknown field (allowed: user_id, "
+			         "metadata, ttl_seconds)",
+			         key);
+			ok = false;
+		}
+	}
+	json_object_put(obj);
+	if (!ok) {
+		create_request_finish(out);
+		return CREATE_PARSE_INVALID;
+	}
+	return CREATE_PARSE_OK;
+}
+
+void
+create_request_finish(struct create_request *req)
+{
+	free(req->metadata);
+	req->metadata = NULL;
+}

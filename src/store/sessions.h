@@ -1,0 +1,95 @@
+/* Sessions in Redis (§4): one key per session, auth_session:<id>, holding
+ * the record with a TTL; the counters in the hash auth_stats; and, for the
+ * MAX_SESSIONS cap, the sorted set auth_sessions_live (id scored by expiry
+ * time), so that counting live sessions costs O(log N), not a walk.
+ *
+ * Every write is one Lua script, so that a counter never drifts from the
+ * write it counts.  Functions that submit follow redis_link_submit()'s
+ * contract; the matching *_result() function turns the reply into an
+ * enum store_result inside the callback.  Nothing here knows HTTP.
+ */
+#ifndef IFRAME_AUTH_STORE_SESSIONS_H
+#define IFRAME_AUTH_STORE_SESSIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "redis_link.h"
+
+struct session_store;
+
+enum store_result {
+	STORE_OK,
+	STORE_NOT_FOUND,
+	STORE_ALREADY_USED,
+	STORE_LIMIT_REACHED,
+	STORE_UNAVAILABLE, /* Redis down, slow, or answered with an error */
+};
+
+struct session_store *session_store_create(struct redis_link *link);
+void session_store_destroy(struct session_store *store);
+
+/* Writes a new record with its TTL and counts it in total_created; with
+ * max_sessions > 0, refuses (STORE_LIMIT_REACHED) when that many sessions
+ * are live. */
+enum redis_submit session_store_create_session(struct session_store *store,
+                                               const char *id,
+                                               const char *record, int ttl,
+                                               int max_sessions,
+                                               redis_reply_fn fn, void *arg);
+enum store_result session_store_create_result(enum redis_outcome outcome,
+                                              const struct redisReply *reply);
+
+/* Check-and-mark in one step: an unused session becomes used (used_at,
+ * total_used + 1, TTL unchanged).  On STORE_OK *record is the updated
+ * record, valid inside the callback only. */
+enum redis_submit session_store_validate(struct session_store *store,
+                                         const char *id, const char *used_at,
+                                         redis_reply_fn fn, void *arg);
+enum store_result session_store_validate_result(enum redis_outcome outcome,
+                                                const struct redisReply *reply,
+                                                const char **record,
+                                                size_t *len);
+
+/* Sets iframe_opened on a live session, best effort: nobody waits. */
+void session_store_mark_opened(struct session_store *store, const char *id);
+
+/* Deletes a session: STORE_OK when it existed, STORE_NOT_FOUND if not. */
+enum redis_submit session_store_revoke(struct session_store *store,
+                                       const char *id, redis_reply_fn fn,
+                                       void *arg);
+enum store_result session_store_revoke_result(enum redis_outcome outcome,
+                                              const struct redisReply *reply);
+
+/* One SCAN page of live sessions with their records and TTLs. */
+enum redis_submit session_store_list(struct session_store *store,
+                                     const char *cursor, int count,
+                                     redis_reply_fn fn, void *arg);
+struct session_page {
+	const char *cursor; /* "0" at the end */
+	size_t count;
+	const struct redisReply *reply;
+};
+enum store_result session_store_list_result(enum redis_outcome outcome,
+                                            const struct redisReply *reply,
+                                            struct session_page *page);
+/* Entry i of a page: its record and remaining TTL in seconds. */
+void session_page_entry(const struct session_page *page, size_t i,
+                        const char **record, size_t *len, long long *ttl);
+
+struct session_counts {
+	long long total, used;
+	long long total_created, total_used;
+};
+
+typedef void (*session_counts_fn)(void *arg, enum store_result result,
+                                  const struct session_counts *counts);
+
+/* Counts live and used sessions by walking the keys with SCAN in
+ * batches, one asynchronous round trip each, so other requests go on
+ * meanwhile.  Requests that arrive during a walk share it.  False when no
+ * walk could start (fn never runs); otherwise fn runs exactly once. */
+bool session_store_count(struct session_store *store, session_counts_fn fn,
+                         void *arg) __attribute__((warn_unused_result));
+
+#endif
