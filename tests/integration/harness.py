@@ -82,13 +82,22 @@ class RedisClient:
         if password:
             self.call("AUTH", password)
 
-    def call(self, *args):
+    @staticmethod
+    def _encode(args):
         out = [b"*%d\r\n" % len(args)]
         for a in args:
             b = a if isinstance(a, bytes) else str(a).encode()
             out.append(b"$%d\r\n%s\r\n" % (len(b), b))
-        self.sock.sendall(b"".join(out))
+        return b"".join(out)
+
+    def call(self, *args):
+        self.sock.sendall(self._encode(args))
         return _read_reply(self.file)
+
+    def pipeline(self, commands):
+        """Sends every command, then reads every reply."""
+        self.sock.sendall(b"".join(self._encode(c) for c in commands))
+        return [_read_reply(self.file) for _ in commands]
 
     def close(self):
         self.file.close()
@@ -127,8 +136,8 @@ class RedisServer:
             raise RuntimeError("redis-server did not start")
         return self
 
-    def client(self):
-        return RedisClient(self.port, self.password)
+    def client(self, timeout=5):
+        return RedisClient(self.port, self.password, timeout=timeout)
 
     def send_signal(self, sig):
         self.proc.send_signal(sig)

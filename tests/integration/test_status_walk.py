@@ -1,0 +1,79 @@
+"""session-status over 100 000 live sessions: the walk completes with
+exact counts, and validations running meanwhile keep succeeding."""
+
+import os
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import ServiceTest, main  # noqa: E402
+
+LIVE = 100000
+USED = 1000
+
+
+def record(i, used):
+    head = ('{"used":true,"used_at":"2026-11-22T10:00:00Z",' if used
+            else '{"used":false,')
+    return (head + '"iframe_opened":false,"session_id":"%08x-0000-4000-8000-'
+            '000000000000","created_at":"2026-11-22T10:00:00Z",'
+            '"expires_at":"2026-11-22T11:00:00Z"}' % i)
+
+
+class StatusWalk(ServiceTest):
+    def test_walk_over_100k_while_validating(self):
+        db = self.redis.client(timeout=60)
+        batch = []
+        for i in range(LIVE):
+            batch.append(("SET", "auth_session:%08x-0000-4000-8000-000000000000" % i,
+                          record(i, i < USED), "EX", 3600))
+            if len(batch) == 5000:
+                db.pipeline(batch)
+                batch = []
+        db.close()
+        svc = self.service({"MAX_SESSIONS": "0", "LOG_LEVEL": "WARNING",
+                            "REDIS_TIMEOUT_MS": "2000"})
+        self.assertTrue(self.wait_healthy(svc))
+        sids = []
+        for _ in range(400):
+            r = svc.request("POST", "/auth/create-session")
+            self.assertEqual(r.status, 200)
+            sids.append(r.json()["session_id"])
+        results = []
+        stop = threading.Event()
+
+        def validate(chunk):
+            for sid in chunk:
+                r = svc.request("POST", "/auth/validate-session?session_id=" + sid)
+                results.append(r.status)
+                if stop.is_set():
+                    break
+        workers = [threading.Thread(target=validate, args=(sids[i::4],))
+                   for i in range(4)]
+        for w in workers:
+            w.start()
+        started = time.monotonic()
+        r = svc.get("/auth/session-status", timeout=60)
+        elapsed = time.monotonic() - started
+        stop.set()
+        for w in workers:
+            w.join(60)
+        body = r.json()
+        self.assertEqual(r.status, 200, body)
+        validated = results.count(200)
+        # Validations that finished before or during the walk may or may
+        # not be seen as used by it; everything else is exact.
+        self.assertEqual(body["total_sessions"], LIVE + 400)
+        self.assertGreaterEqual(body["used_sessions"], USED)
+        self.assertLessEqual(body["used_sessions"], USED + validated)
+        self.assertEqual(body["active_sessions"] + body["used_sessions"], LIVE + 400)
+        self.assertEqual(body["total_created"], 400)
+        self.assertTrue(results)
+        self.assertEqual(set(results), {200})
+        print("walk over %d sessions took %.0f ms with %d validations alongside"
+              % (LIVE, elapsed * 1000, len(results)), file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
