@@ -207,9 +207,13 @@ metrics_render(const struct metrics *m, const struct metrics_gauges *g,
 	    "iframe_auth_redis_reconnects_total %llu\n"
 	    "# HELP iframe_auth_redis_pending Requests waiting on Redis.\n"
 	    "# TYPE iframe_auth_redis_pending gauge\n"
-	    "iframe_auth_redis_pending %zu\n",
+	    "iframe_auth_redis_pending %zu\n"
+	    "# HELP iframe_auth_open_connections Open client connections "
+	    "that have sent a request.\n"
+	    "# TYPE iframe_auth_open_connections gauge\n"
+	    "iframe_auth_open_connections %zu\n",
 	    g->redis_up, (unsigned long long)g->redis_reconnects,
-	    g->redis_pending);
+	    g->redis_pending, g->open_connections);
 	evbuffer_add_printf(out, "# HELP iframe_auth_redis_round_trip_seconds "
 	                         "Redis command round trips.\n"
 	                         "# TYPE iframe_auth_redis_round_trip_seconds "

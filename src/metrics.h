@@ -24,6 +24,7 @@ struct metrics_gauges {
 	int redis_up;
 	uint64_t redis_reconnects;
 	size_t redis_pending;
+	size_t open_connections;
 };
 
 /* routes: the route table, whose names (unique per row) label the

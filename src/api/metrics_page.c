@@ -3,6 +3,7 @@
 
 #include "../http/call.h"
 #include "../http/reply.h"
+#include "../http/server.h"
 #include "../metrics.h"
 #include "../store/redis_link.h"
 #include "api.h"
@@ -15,6 +16,7 @@ metrics_page(struct http_call *call)
 	    .redis_up = redis_link_is_up(api->redis),
 	    .redis_reconnects = redis_link_reconnects(api->redis),
 	    .redis_pending = redis_link_pending(api->redis),
+	    .open_connections = server_connections(call->server),
 	};
 	struct evbuffer *out = evbuffer_new();
 

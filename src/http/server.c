@@ -9,6 +9,7 @@
 
 #include "../clock.h"
 #include "../log.h"
+#include "../ptr_set.h"
 #include "call.h"
 #include "reply.h"
 
@@ -23,6 +24,7 @@ struct server {
 	struct evhttp *http;
 	struct evhttp_bound_socket *listener;
 	struct server_options opt;
+	struct ptr_set connections; /* evhttp_connection pointers */
 	size_t inflight;
 	bool stopping;
 	void (*drained)(void *arg);
@@ -79,6 +81,28 @@ route_call(struct server *srv, struct http_call *call)
 	}
 }
 
+static void
+on_connection_closed(struct evhttp_connection *evcon, void *arg)
+{
+	struct server *srv = arg;
+
+	ptr_set_remove(&srv->connections, evcon);
+}
+
+/*
+ * Counts the connection a request came on.  evhttp reports a connection's
+ * end only through its close callback, which can be set once a request has
+ * arrived; a connection that never sends a whole request is not counted.
+ */
+static void
+watch_connection(struct server *srv, struct evhttp_request *req)
+{
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+
+	if (evcon != NULL && ptr_set_add(&srv->connections, evcon))
+		evhttp_connection_set_closecb(evcon, on_connection_closed, srv);
+}
+
 /* evhttp's entry point for every request. */
 static void
 on_request(struct evhttp_request *req, void *arg)
@@ -101,6 +125,7 @@ on_request(struct evhttp_request *req, void *arg)
 	call->query = uri != NULL ? evhttp_uri_get_query(uri) : NULL;
 	call->start_us = clock_monotonic_us();
 	srv->inflight++;
+	watch_connection(srv, req);
 	if (evbuffer_get_length(evhttp_request_get_input_buffer(req)) >
 	    BODY_MAX) {
 		reply_detail(call, 413, "request body over 8192 bytes");
@@ -192,6 +217,12 @@ server_inflight(const struct server *srv)
 	return srv->inflight;
 }
 
+size_t
+server_connections(const struct server *srv)
+{
+	return srv->connections.count;
+}
+
 /* The reply has left: only now is the request no longer in flight. */
 static void
 on_reply_written(struct evhttp_request *req, void *arg)
@@ -226,5 +257,6 @@ server_destroy(struct server *srv)
 	if (srv == NULL)
 		return;
 	evhttp_free(srv->http);
+	ptr_set_finish(&srv->connections);
 	free(srv);
 }

@@ -38,6 +38,8 @@ void server_stop(struct server *srv, void (*drained)(void *arg), void *arg);
 bool server_is_stopping(const struct server *srv);
 struct metrics *server_metrics(const struct server *srv);
 size_t server_inflight(const struct server *srv);
+/* Client connections open now that have sent at least one request. */
+size_t server_connections(const struct server *srv);
 
 /* For reply.c only, just before the reply is handed to evhttp: frees the
  * call and counts the request as in flight until the reply is written. */

@@ -5,6 +5,7 @@ under concurrency, the cap, API keys, listing and revoking."""
 import json
 import os
 import re
+import socket
 import sys
 import threading
 import time
@@ -527,6 +528,22 @@ class Metrics(SessionTest):
         self.redis.kill()
         wait_until(lambda: self.metrics()["iframe_auth_redis_up"] == 0, 3)
         self.assertEqual(self.metrics()["iframe_auth_redis_up"], 0)
+
+    def test_open_connections_gauge(self):
+        base = self.metrics()["iframe_auth_open_connections"]
+        self.assertGreaterEqual(base, 1)  # this request's own
+        socks = [socket.create_connection(("127.0.0.1", self.svc.port))
+                 for _ in range(5)]
+        for s in socks:
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        try:
+            self.assertTrue(wait_until(
+                lambda: self.metrics()["iframe_auth_open_connections"] == base + 5, 3))
+        finally:
+            for s in socks:
+                s.close()
+        self.assertTrue(wait_until(
+            lambda: self.metrics()["iframe_auth_open_connections"] == base, 3))
 
 
 if __name__ == "__main__":
