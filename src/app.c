@@ -7,6 +7,7 @@
 #include <event2/event.h>
 
 #include "api/api.h"
+#include "api/static_files.h"
 #include "config.h"
 #include "http/server.h"
 #include "log.h"
@@ -24,6 +25,7 @@ struct app {
 	struct redis_link *redis;
 	struct session_store *sessions;
 	struct metrics *metrics;
+	struct static_files *static_files;
 	struct api api;
 	struct event *sigterm;
 	struct event *sigint;
@@ -108,6 +110,7 @@ app_start(struct app *app, const struct config *cfg)
 	    .dispatch = api_dispatch,
 	    .ctx = &app->api,
 	};
+	char err[300];
 
 	app->metrics = metrics_create(api_routes, api_route_count);
 	app->base = event_base_new();
@@ -124,10 +127,19 @@ app_start(struct app *app, const struct config *cfg)
 	app->sessions = session_store_create(app->redis);
 	if (app->sessions == NULL)
 		return false;
+	app->static_files =
+	    static_files_load(cfg->static_dir, err, sizeof(err));
+	if (app->static_files == NULL) {
+		log_error("cannot serve static files: %s", err);
+		return false;
+	}
+	log_info("static files loaded dir=%s files=%zu", cfg->static_dir,
+	         static_files_count(app->static_files));
 	app->api.cfg = cfg;
 	app->api.redis = app->redis;
 	app->api.sessions = app->sessions;
 	app->api.metrics = app->metrics;
+	app->api.static_files = app->static_files;
 	if (cfg->api_key[0] == '\0')
 		log_warning("API_KEY is empty: anyone who can reach this "
 		            "service can create sessions and use the admin "
@@ -163,6 +175,7 @@ app_finish(struct app *app)
 	sigprocmask(SIG_BLOCK, &stop_signals, NULL);
 	redis_link_destroy(app->redis);
 	session_store_destroy(app->sessions);
+	static_files_destroy(app->static_files);
 	server_destroy(app->server);
 	metrics_destroy(app->metrics);
 	if (app->dns != NULL)

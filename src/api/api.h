@@ -2,6 +2,7 @@
 #ifndef IFRAME_AUTH_API_API_H
 #define IFRAME_AUTH_API_API_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "../http/router.h"
@@ -11,6 +12,7 @@ struct http_call;
 struct metrics;
 struct redis_link;
 struct session_store;
+struct static_files;
 
 /* Everything a handler may use; call->ctx points to one. */
 struct api {
@@ -18,6 +20,7 @@ struct api {
 	struct redis_link *redis;
 	struct session_store *sessions;
 	struct metrics *metrics;
+	struct static_files *static_files;
 };
 
 extern const struct route api_routes[];
@@ -36,5 +39,7 @@ void status_get(struct http_call *call);
 void admin_list(struct http_call *call);
 void admin_revoke(struct http_call *call);
 void metrics_page(struct http_call *call);
+void static_serve(struct http_call *call);
+bool static_covers(const void *ctx, const char *path);
 
 #endif

@@ -13,18 +13,22 @@ static const char *const method_names[] = {
 /* True when route r covers path: equal, or starting with r's prefix and
  * naming something after it. */
 static bool
-route_covers(const struct route *r, const char *path)
+route_covers(const struct route *r, const void *ctx, const char *path)
 {
-	size_t len = strlen(r->path);
+	size_t len;
 
+	if (r->covers != NULL)
+		return r->covers(ctx, path);
+	len = strlen(r->path);
 	if (!r->prefix)
 		return strcmp(r->path, path) == 0;
 	return strncmp(r->path, path, len) == 0 && path[len] != '\0';
 }
 
 enum router_result
-router_match(const struct route *routes, size_t count, enum http_method method,
-             const char *path, const struct route **out, unsigned *allowed)
+router_match(const struct route *routes, size_t count, const void *ctx,
+             enum http_method method, const char *path,
+             const struct route **out, unsigned *allowed)
 {
 	unsigned exact_methods = 0, prefix_methods = 0;
 	const struct route *exact = NULL, *by_prefix = NULL;
@@ -32,7 +36,7 @@ router_match(const struct route *routes, size_t count, enum http_method method,
 	for (size_t i = 0; i < count; i++) {
 		const struct route *r = &routes[i];
 
-		if (!route_covers(r, path))
+		if (!route_covers(r, ctx, path))
 			continue;
 		if (r->prefix) {
 			prefix_methods |= r->methods;

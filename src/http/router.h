@@ -35,6 +35,9 @@ struct route {
 	const char *name; /* label for logs and metrics */
 	unsigned flags;   /* enum route_flags bits */
 	route_handler_fn handler;
+	/* When set, decides instead of path whether the route covers a path
+	 * (as an exact match), e.g. for a set of files known at start-up. */
+	bool (*covers)(const void *ctx, const char *path);
 };
 
 enum router_result {
@@ -44,14 +47,15 @@ enum router_result {
 };
 
 /*
- * Finds the route for method and path.  On ROUTER_FOUND *out is the
- * route; on ROUTER_METHOD_NOT_ALLOWED *allowed holds the methods that the
- * path does accept.  Several routes may share a path with different
- * methods; an exact path wins over a prefix.
+ * Finds the route for method and path; ctx goes to the covers callbacks.  On
+ * ROUTER_FOUND *out is the route; on ROUTER_METHOD_NOT_ALLOWED *allowed holds
+ * the methods that the path does accept.  Several routes may share a path with
+ * different methods; an exact path wins over a prefix.
  */
 enum router_result router_match(const struct route *routes, size_t count,
-                                enum http_method method, const char *path,
-                                const struct route **out, unsigned *allowed);
+                                const void *ctx, enum http_method method,
+                                const char *path, const struct route **out,
+                                unsigned *allowed);
 
 /* Writes the methods as an Allow header value, e.g. "GET, HEAD". */
 void router_format_allow(unsigned methods, char *out, size_t outlen);

@@ -65,7 +65,8 @@ route_call(struct server *srv, struct http_call *call)
 	char allow[96];
 
 	switch (router_match(srv->opt.routes, srv->opt.route_count,
-	                     call->method, call->path, &route, &allowed)) {
+	                     srv->opt.ctx, call->method, call->path, &route,
+	                     &allowed)) {
 	case ROUTER_NOT_FOUND:
 		reply_detail(call, 404, "not found");
 		return;

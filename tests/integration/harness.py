@@ -17,6 +17,8 @@ import time
 import unittest
 
 BIN = os.path.abspath(os.environ.get("IFRAME_AUTH_BIN", "build/iframe-auth"))
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+STATIC_DIR = os.path.join(REPO, "static")
 SANITIZER_MARKS = ("AddressSanitizer", "LeakSanitizer", "runtime error:",
                    "UndefinedBehaviorSanitizer")
 
@@ -181,6 +183,7 @@ class Service:
             "PORT": str(self.port),
             "LOG_LEVEL": "DEBUG",
             "REDIS_TIMEOUT_MS": "500",
+            "STATIC_DIR": STATIC_DIR,
         }
         for key in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
             if key in os.environ:

@@ -11,12 +11,28 @@ noop(struct http_call *call)
 }
 
 static const struct route routes[] = {
-    {HTTP_GET, "/healthz", false, "healthz", 0, noop},
-    {HTTP_POST | HTTP_GET, "/auth/validate-session", false, "validate", 0,
-     noop},
-    {HTTP_GET, "/auth/sessions", false, "list", 0, noop},
-    {HTTP_DELETE, "/auth/sessions/", true, "revoke", 0, noop},
-    {HTTP_GET | HTTP_HEAD, "/client/", true, "static", 0, noop},
+    {.methods = HTTP_GET,
+     .path = "/healthz",
+     .name = "healthz",
+     .handler = noop},
+    {.methods = HTTP_POST | HTTP_GET,
+     .path = "/auth/validate-session",
+     .name = "validate",
+     .handler = noop},
+    {.methods = HTTP_GET,
+     .path = "/auth/sessions",
+     .name = "list",
+     .handler = noop},
+    {.methods = HTTP_DELETE,
+     .path = "/auth/sessions/",
+     .prefix = true,
+     .name = "revoke",
+     .handler = noop},
+    {.methods = HTTP_GET | HTTP_HEAD,
+     .path = "/client/",
+     .prefix = true,
+     .name = "static",
+     .handler = noop},
 };
 
 #define COUNT (sizeof(routes) / sizeof(routes[0]))
@@ -25,7 +41,7 @@ static enum router_result
 match(enum http_method m, const char *path, const struct route **r,
       unsigned *allowed)
 {
-	return router_match(routes, COUNT, m, path, r, allowed);
+	return router_match(routes, COUNT, NULL, m, path, r, allowed);
 }
 
 Test(router, exact_match)
