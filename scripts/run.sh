@@ -39,13 +39,21 @@ redis_answers() {
 }
 
 redis_pid=
+service_pid=
 cleanup() {
+	if [ -n "$service_pid" ]; then
+		kill -TERM "$service_pid" 2>/dev/null || true
+		wait "$service_pid" 2>/dev/null || true
+	fi
 	if [ -n "$redis_pid" ]; then
 		kill "$redis_pid" 2>/dev/null || true
 		wait "$redis_pid" 2>/dev/null || true
 	fi
 }
 trap cleanup EXIT
+# Ctrl-C (or a TERM) stops the service with SIGTERM, then the private
+# Redis, through the EXIT trap.
+trap 'exit 0' INT TERM
 
 if ! redis_answers; then
 	if [ -n "$redis_socket" ]; then
@@ -70,8 +78,10 @@ if ! redis_answers; then
 	done
 fi
 
-# Not exec: the trap must still stop the private Redis afterwards.  The
-# service gets Ctrl-C from the terminal and stops by itself.
+# Not exec: the trap must still stop the private Redis afterwards.
+./build/iframe-auth "$@" &
+service_pid=$!
 status=0
-./build/iframe-auth "$@" || status=$?
+wait "$service_pid" || status=$?
+service_pid=
 exit "$status"

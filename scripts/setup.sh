@@ -10,8 +10,8 @@ packages=(
 	libevent-dev libhiredis-dev uuid-dev libjson-c-dev
 	# run
 	redis-server
-	# test
-	libcriterion-dev python3 curl
+	# test (chromium and a font for the browser test)
+	libcriterion-dev python3 curl chromium fonts-dejavu-core
 )
 
 missing=()

@@ -5,6 +5,7 @@ Only the Python standard library is used, so the tests need nothing
 beyond Debian's python3.
 """
 
+import ctypes
 import http.client
 import json
 import os
@@ -15,6 +16,12 @@ import subprocess
 import tempfile
 import time
 import unittest
+
+def _die_with_parent():
+    """Child processes get SIGKILL when the test process dies, so that a
+    test killed by its timeout leaves no Redis or service behind."""
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
 
 BIN = os.path.abspath(os.environ.get("IFRAME_AUTH_BIN", "build/iframe-auth"))
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -124,7 +131,8 @@ class RedisServer:
         if self.password:
             args += ["--requirepass", self.password]
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL)
+                                     stderr=subprocess.DEVNULL,
+                                     preexec_fn=_die_with_parent)
 
         def answers():
             try:
@@ -198,7 +206,8 @@ class Service:
         self.proc = subprocess.Popen([BIN] + list(args), env=self.env,
                                      cwd=self.workdir,
                                      stdout=self.log_file,
-                                     stderr=subprocess.STDOUT)
+                                     stderr=subprocess.STDOUT,
+                                     preexec_fn=_die_with_parent)
         if wait and not wait_until(self._answers, 10):
             raise RuntimeError("service did not start:\n" + self.logs())
         return self

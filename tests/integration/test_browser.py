@@ -1,0 +1,153 @@
+"""The whole flow in a real headless Chromium, across two origins: a host
+page embeds iframe_url, the page validates, and the host hears about it.
+
+The host page reports every message it receives to its own small server;
+the test waits for those reports in real time, bounded."""
+
+import html
+import http.server
+import json
+import os
+import sys
+import threading
+import time
+import urllib.parse
+
+sys.path.insert(0, os.path.dirname(__file__))
+from browser import Chromium, find_chromium  # noqa: E402
+from harness import ServiceTest, free_port, main, wait_until  # noqa: E402
+
+ARTIFACT_DIR = os.environ.get("IFRAME_AUTH_ARTIFACTS",
+                              os.path.join(os.getcwd(), "artifacts"))
+
+HOST_PAGE = """<!doctype html>
+<html><head><meta charset="utf-8"><title>Host</title></head>
+<body style="font-family: sans-serif; margin: 20px">
+<h1 style="font-size: 18px">Example host site</h1>
+<iframe src="%s" title="Sign-in" style="width: 320px; height: 200px; border: 1px solid #999"></iframe>
+<script>
+window.addEventListener("message", function (e) {
+  fetch("/report", {method: "POST", body: JSON.stringify({origin: e.origin, data: e.data})});
+});
+</script>
+</body></html>
+"""
+
+
+class HostSite:
+    """A second origin: serves the host page and collects its reports."""
+
+    def __init__(self):
+        self.reports = []
+        self.port = free_port()
+        site = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                src = urllib.parse.parse_qs(urllib.parse.urlparse(self.path).query)["src"][0]
+                body = (HOST_PAGE % html.escape(src, quote=True)).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_POST(self):
+                data = self.rfile.read(int(self.headers["Content-Length"]))
+                site.reports.append(json.loads(data))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def url(self, src):
+        # "localhost" here and "127.0.0.1" for the service: two origins,
+        # and two sites.
+        return "http://localhost:%d/?src=%s" % (self.port, urllib.parse.quote(src, safe=""))
+
+    def origin(self):
+        return "http://localhost:%d" % self.port
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class Browser(ServiceTest):
+    def setUp(self):
+        self.assertIsNotNone(find_chromium(), "chromium is not installed (scripts/setup.sh installs it)")
+        super().setUp()
+        self.allowed = HostSite()
+        self.refused = HostSite()
+        svc_port = free_port()
+        self.svc = self.service({
+            "PORT": str(svc_port),
+            "FRAME_ANCESTORS": self.allowed.origin(),
+            "PUBLIC_BASE_URL": "http://127.0.0.1:%d" % svc_port,
+        }, start=False)
+        self.svc.port = svc_port
+        self.svc.start()
+        self.chrome = Chromium()
+
+    def tearDown(self):
+        self.chrome.close()
+        self.allowed.close()
+        self.refused.close()
+        super().tearDown()
+
+    def create(self, user_id):
+        r = self.svc.request("POST", "/auth/create-session",
+                             body=json.dumps({"user_id": user_id}))
+        self.assertEqual(r.status, 200)
+        return r.json()
+
+    def wait_report(self, site, count, timeout=20):
+        return wait_until(lambda: len(site.reports) >= count, timeout, 0.1)
+
+    def test_authenticated_then_already_used_and_refused_origin(self):
+        session = self.create("browser-user")
+        tab = self.chrome.open(self.allowed.url(session["iframe_url"]))
+        self.assertTrue(self.wait_report(self.allowed, 1), "no message from the iframe")
+        report = self.allowed.reports[0]
+        self.assertEqual(report["origin"], "http://127.0.0.1:%d" % self.svc.port)
+        self.assertEqual(report["data"]["type"], "iframe-auth")
+        self.assertEqual(report["data"]["status"], "authenticated")
+        self.assertEqual(report["data"]["user_id"], "browser-user")
+        self.assertEqual(report["data"]["session_id"], session["session_id"])
+        time.sleep(0.3)  # let the page paint its final state
+        os.makedirs(ARTIFACT_DIR, exist_ok=True)
+        shot = os.path.join(ARTIFACT_DIR, "iframe-authenticated.png")
+        self.chrome.screenshot(tab, shot)
+        self.assertGreater(os.path.getsize(shot), 1000)
+        # The page recorded that it was opened.
+        db = self.redis.client()
+        record = json.loads(db.call("GET", "auth_session:" + session["session_id"]))
+        self.assertIs(record["iframe_opened"], True)
+        self.assertIs(record["used"], True)
+
+        # The same URL again: already used.
+        self.chrome.open(self.allowed.url(session["iframe_url"]))
+        self.assertTrue(self.wait_report(self.allowed, 2))
+        again = self.allowed.reports[1]["data"]
+        self.assertEqual(again["status"], "invalid")
+        self.assertEqual(again["reason"], "already_used")
+        self.assertNotIn("user_id", again)
+
+        # A host that FRAME_ANCESTORS does not list: the browser refuses
+        # to frame the page, so nothing runs and nothing is consumed.
+        other = self.create("must-not-leak")
+        self.chrome.open(self.refused.url(other["iframe_url"]))
+        time.sleep(4)
+        self.assertEqual(self.refused.reports, [])
+        record = json.loads(db.call("GET", "auth_session:" + other["session_id"]))
+        self.assertIs(record["used"], False)
+        db.close()
+        self.assertEqual(len(self.allowed.reports), 2)
+
+
+if __name__ == "__main__":
+    main()
