@@ -5,6 +5,7 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http.h>
+#include <event2/http_struct.h>
 #include <event2/keyvalq_struct.h>
 
 #include "../clock.h"
@@ -12,6 +13,7 @@
 #include "../ptr_set.h"
 #include "call.h"
 #include "reply.h"
+#include "request_check.h"
 
 /* The limits of §7.  Bodies up to EVHTTP_BODY_MAX are read so that the
  * 413 for those over BODY_MAX is ours, in JSON with our headers. */
@@ -112,6 +114,7 @@ on_request(struct evhttp_request *req, void *arg)
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
 	struct http_call *call = calloc(1, sizeof(*call));
 	const char *path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
+	const char *why;
 
 	if (call == NULL) {
 		log_error("out of memory for a request");
@@ -127,6 +130,17 @@ on_request(struct evhttp_request *req, void *arg)
 	call->start_us = clock_monotonic_us();
 	srv->inflight++;
 	watch_connection(srv, req);
+	why = request_check(evhttp_request_get_input_headers(req), req->major,
+	                    req->minor);
+	if (why != NULL) {
+		/* evhttp answers in the request's version: say 1.1 rather
+		 * than echo one we refuse. */
+		req->major = 1;
+		req->minor = 1;
+		call->close_connection = true;
+		reply_detail(call, 400, why);
+		return;
+	}
 	if (evbuffer_get_length(evhttp_request_get_input_buffer(req)) >
 	    BODY_MAX) {
 		reply_detail(call, 413, "request body over 8192 bytes");
