@@ -12,6 +12,7 @@ packages=(
 	redis-server
 	# test (chromium and a font for the browser test)
 	libcriterion-dev python3 curl chromium fonts-dejavu-core
+	valgrind clang-format clang-tidy
 )
 
 missing=()

@@ -10,7 +10,7 @@
 
 #define DEFAULT_CONFIG_FILE   "config.env"
 #define CONFIG_FILE_MAX_LINES 512
-#define CONFIG_FILE_MAX_BYTES (256 * 1024)
+#define CONFIG_FILE_MAX_BYTES ((size_t)256 << 10)
 /* Descriptors kept back from MAX_CONNECTIONS for Redis, the listener,
  * static files, logs and libevent's own. */
 #define RESERVED_DESCRIPTORS 32
@@ -418,8 +418,9 @@ read_file(struct file_values *fv, const char *path, bool required, char *err,
 	}
 	len = fread(fv->buf, 1, CONFIG_FILE_MAX_BYTES + 1, f);
 	if (ferror(f) || len > CONFIG_FILE_MAX_BYTES) {
-		snprintf(err, errlen, "config: %s: unreadable or over %d bytes",
-		         path, CONFIG_FILE_MAX_BYTES);
+		snprintf(err, errlen,
+		         "config: %s: unreadable or over %zu bytes", path,
+		         CONFIG_FILE_MAX_BYTES);
 		ok = false;
 	}
 	fclose(f);
@@ -468,7 +469,7 @@ config_default_max_connections(void)
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
 		return 1000000;
-	n = rl.rlim_cur > RESERVED_DESCRIPTORS * 2
+	n = rl.rlim_cur > (rlim_t)RESERVED_DESCRIPTORS * 2
 	        ? rl.rlim_cur - RESERVED_DESCRIPTORS
 	        : rl.rlim_cur / 2;
 	if (n < 1)

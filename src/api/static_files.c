@@ -10,8 +10,8 @@
 
 #include "../log.h"
 
-#define FILE_MAX  (4 * 1024 * 1024)
-#define TOTAL_MAX (64 * 1024 * 1024)
+#define FILE_MAX  ((size_t)4 << 20)
+#define TOTAL_MAX ((size_t)64 << 20)
 #define FILES_MAX 10000
 #define DEPTH_MAX 16
 
@@ -86,7 +86,7 @@ add_file(struct static_files *sf, const char *path, const char *url_path)
 	}
 	in = fopen(path, "rb");
 	if (in == NULL || fstat(fileno(in), &st) != 0 || !S_ISREG(st.st_mode) ||
-	    st.st_size > FILE_MAX ||
+	    (size_t)st.st_size > FILE_MAX ||
 	    sf->total + (size_t)st.st_size > TOTAL_MAX) {
 		log_warning("static file skipped path=%s", url_path);
 		if (in != NULL)

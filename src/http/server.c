@@ -19,7 +19,7 @@
  * 413 for those over BODY_MAX is ours, in JSON with our headers. */
 #define MAX_HEADERS_SIZE 8192
 #define BODY_MAX         8192
-#define EVHTTP_BODY_MAX  (64 * 1024)
+#define EVHTTP_BODY_MAX  ((ev_ssize_t)64 << 10)
 
 struct server {
 	struct event_base *base;

@@ -88,7 +88,7 @@ script_eval(struct redis_link *link, const struct script *s, int nkeys,
 		return REDIS_SUBMIT_FULL;
 	for (int i = 0; i < n; i++)
 		total += strlen(args[i]) + 1;
-	c->copies = malloc(total);
+	c->copies = malloc(total + 1);
 	if (c->copies == NULL) {
 		free(c);
 		return REDIS_SUBMIT_FULL;

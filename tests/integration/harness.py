@@ -200,15 +200,16 @@ class Service:
         self.log_path = os.path.join(workdir, "service-%d.log" % self.port)
         self.proc = None
         self.exit_code = None
+        self.wrapper = []  # e.g. a valgrind command line
 
-    def start(self, args=(), wait=True):
+    def start(self, args=(), wait=True, timeout=10):
         self.log_file = open(self.log_path, "wb")
-        self.proc = subprocess.Popen([BIN] + list(args), env=self.env,
+        self.proc = subprocess.Popen(self.wrapper + [BIN] + list(args), env=self.env,
                                      cwd=self.workdir,
                                      stdout=self.log_file,
                                      stderr=subprocess.STDOUT,
                                      preexec_fn=_die_with_parent)
-        if wait and not wait_until(self._answers, 10):
+        if wait and not wait_until(self._answers, timeout):
             raise RuntimeError("service did not start:\n" + self.logs())
         return self
 
@@ -256,7 +257,7 @@ class Service:
     def send_signal(self, sig):
         self.proc.send_signal(sig)
 
-    def stop(self, sig=signal.SIGTERM, timeout=15):
+    def stop(self, sig=signal.SIGTERM, timeout=30):
         """Signals the service, waits, and returns its exit code."""
         if self.proc is None:
             return self.exit_code

@@ -1,0 +1,52 @@
+"""The service binary under valgrind: smoke requests over every route,
+then SIGTERM; valgrind's --error-exitcode turns any memory error or
+definite leak into a non-zero exit, which the harness checks."""
+
+import json
+import os
+import sys
+import uuid
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import ServiceTest, main  # noqa: E402
+
+VALGRIND = ["valgrind", "--error-exitcode=99", "--leak-check=full",
+            "--errors-for-leak-kinds=definite", "--show-leak-kinds=definite",
+            "--track-fds=no", "--quiet"]
+
+
+class Valgrind(ServiceTest):
+    def test_smoke_then_sigterm(self):
+        svc = self.service({"API_KEY": "k"}, start=False, )
+        svc.wrapper = VALGRIND
+        svc.start(timeout=60)
+        auth = {"Authorization": "Bearer k"}
+        self.assertTrue(self.wait_healthy(svc, 30))
+        r = svc.request("POST", "/auth/create-session", headers=auth,
+                        body=json.dumps({"user_id": "v", "metadata": {"a": [1]}}))
+        self.assertEqual(r.status, 200)
+        sid = r.json()["session_id"]
+        self.assertEqual(svc.get("/client/iframe.html?session_id=" + sid).status, 200)
+        self.assertEqual(svc.request("POST", "/auth/validate-session?session_id=" + sid).status, 200)
+        self.assertEqual(svc.request("POST", "/auth/validate-session?session_id=" + sid).status, 401)
+        self.assertEqual(svc.request("POST", "/auth/validate-session?session_id=" + str(uuid.uuid4())).status, 401)
+        self.assertEqual(svc.request("POST", "/auth/validate-session?session_id=bad").status, 400)
+        self.assertEqual(svc.request("POST", "/auth/create-session", body="{bad").status, 401)
+        self.assertEqual(svc.request("POST", "/auth/create-session", headers=auth, body="{bad").status, 400)
+        self.assertEqual(svc.get("/auth/session-status", headers=auth).status, 200)
+        self.assertEqual(svc.get("/auth/sessions?count=10", headers=auth).status, 200)
+        self.assertEqual(svc.request("DELETE", "/auth/sessions/" + sid, headers=auth).status, 204)
+        self.assertEqual(svc.get("/metrics").status, 200)
+        self.assertEqual(svc.get("/nope").status, 404)
+        self.assertEqual(svc.request("PUT", "/healthz").status, 405)
+        self.assertEqual(svc.request("HEAD", "/client/iframe.css").status, 200)
+        # Redis going away and coming back, under valgrind too.
+        self.redis.kill()
+        self.assertEqual(svc.get("/auth/redis-health").status, 503)
+        self.redis.start()
+        self.assertTrue(self.wait_healthy(svc, 30))
+        # tearDown sends SIGTERM and requires exit status 0.
+
+
+if __name__ == "__main__":
+    main()
