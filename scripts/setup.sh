@@ -13,6 +13,8 @@ packages=(
 	# test (chromium and a font for the browser test)
 	libcriterion-dev python3 curl chromium fonts-dejavu-core
 	valgrind clang-format clang-tidy
+	# fuzz (clang's libFuzzer runtime)
+	clang libclang-rt-14-dev
 )
 
 missing=()

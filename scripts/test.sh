@@ -31,4 +31,21 @@ meson test -C build --print-errorlogs
 	meson setup build-sanitize -Db_sanitize=address,undefined -Db_lundef=false
 meson test -C build-sanitize --setup=sanitize --no-suite valgrind --print-errorlogs
 
+# Each fuzz target for a bounded time, from the kept corpus; a crash fails
+# the run and leaves its input in build-fuzz/.
+fuzz_targets=(session_id create_body record)
+[ -f build-fuzz/build.ninja ] ||
+	CC=clang meson setup build-fuzz -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false
+ninja -C build-fuzz "${fuzz_targets[@]/#/fuzz/fuzz_}"
+for target in "${fuzz_targets[@]}"; do
+	echo "test: fuzzing $target for ${FUZZ_SECONDS:-10} s"
+	found=$(mktemp -d)
+	build-fuzz/fuzz/fuzz_"$target" -max_total_time="${FUZZ_SECONDS:-10}" \
+		-max_len=4096 -print_final_stats=0 \
+		-artifact_prefix="build-fuzz/crash-$target-" \
+		"$found" "fuzz/corpus/$target" 2>build-fuzz/fuzz-"$target".log ||
+		{ tail -40 build-fuzz/fuzz-"$target".log; exit 1; }
+	rm -rf "$found"
+done
+
 echo "test: all tests passed"

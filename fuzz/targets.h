@@ -1,0 +1,16 @@
+/* One input through each fuzzed parser.  Shared by the libFuzzer targets
+ * and by the unit test that replays the corpus and the crashers. */
+#ifndef IFRAME_AUTH_FUZZ_TARGETS_H
+#define IFRAME_AUTH_FUZZ_TARGETS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Inputs are capped so that a run explores shapes, not sizes. */
+#define FUZZ_INPUT_MAX 16384
+
+void fuzz_session_id(const uint8_t *data, size_t len);
+void fuzz_create_body(const uint8_t *data, size_t len);
+void fuzz_record(const uint8_t *data, size_t len);
+
+#endif

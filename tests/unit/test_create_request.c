@@ -1,0 +1,369 @@
+/* create_request.c: the optional body of POST /auth/create-session, its
+ * defaults, each field's rules and the strict JSON it must be. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "session/create_request.h"
+
+#define MAX_TTL 86400
+
+static struct create_request req;
+static char detail[256];
+
+static enum create_parse
+parse_len(const char *body, size_t len)
+{
+	memset(detail, 0, sizeof(detail));
+	return create_request_parse(body, len, MAX_TTL, &req, detail,
+	                            sizeof(detail));
+}
+
+static enum create_parse
+parse(const char *body)
+{
+	return parse_len(body, strlen(body));
+}
+
+/* The body is invalid, and the detail starts with what it names. */
+static void
+expect_invalid(const char *body, const char *names)
+{
+	cr_expect_eq(parse(body), CREATE_PARSE_INVALID, "body %s", body);
+	cr_expect_eq(strncmp(detail, names, strlen(names)), 0,
+	             "body %s: detail \"%s\" should name %s", body, detail,
+	             names);
+	cr_expect_null(req.metadata, "body %s", body);
+}
+
+/* The body is not acceptable JSON at all. */
+static void
+expect_bad_json(const char *body, size_t len)
+{
+	cr_expect_eq(parse_len(body, len), CREATE_PARSE_INVALID, "body %.*s",
+	             (int)len, body);
+	cr_expect_eq(strncmp(detail, "body", 4), 0, "detail \"%s\"", detail);
+	cr_expect_null(req.metadata);
+}
+
+#define BAD(literal) expect_bad_json(literal, sizeof(literal) - 1)
+
+/* A string of n copies of c, to free. */
+static char *
+repeat(char c, size_t n)
+{
+	char *s = malloc(n + 1);
+
+	cr_assert_not_null(s);
+	memset(s, c, n);
+	s[n] = '\0';
+	return s;
+}
+
+/* head, middle and tail joined, to free. */
+static char *
+join(const char *head, const char *middle, const char *tail)
+{
+	char *s = NULL;
+
+	cr_assert_gt(asprintf(&s, "%s%s%s", head, middle, tail), 0);
+	return s;
+}
+
+Test(create_request, empty_body_gives_defaults)
+{
+	memset(&req, 0xa5, sizeof(req));
+	cr_assert_eq(parse(""), CREATE_PARSE_OK);
+	cr_expect_not(req.has_user_id);
+	cr_expect_null(req.metadata);
+	cr_expect_eq(req.ttl_seconds, 0);
+	create_request_finish(&req);
+}
+
+Test(create_request, empty_object_gives_defaults)
+{
+	cr_assert_eq(parse("{}"), CREATE_PARSE_OK);
+	cr_expect_not(req.has_user_id);
+	cr_expect_null(req.metadata);
+	cr_expect_eq(req.ttl_seconds, 0);
+	create_request_finish(&req);
+	cr_assert_eq(parse(" \r\n\t{ }\n"), CREATE_PARSE_OK);
+	cr_expect_not(req.has_user_id);
+	create_request_finish(&req);
+}
+
+Test(create_request, full_valid_body)
+{
+	cr_assert_eq(parse("{\"user_id\": \"alice\", \"metadata\": {\"plan\": "
+	                   "\"pro\", \"n\": [1, 2]}, \"ttl_seconds\": 600}"),
+	             CREATE_PARSE_OK, "detail: %s", detail);
+	cr_expect(req.has_user_id);
+	cr_expect_str_eq(req.user_id, "alice");
+	cr_assert_not_null(req.metadata);
+	cr_expect_str_eq(req.metadata, "{\"plan\":\"pro\",\"n\":[1,2]}");
+	cr_expect_eq(req.ttl_seconds, 600);
+	create_request_finish(&req);
+	cr_expect_null(req.metadata);
+}
+
+Test(create_request, fields_in_any_order)
+{
+	cr_assert_eq(parse("{\"ttl_seconds\":60,\"metadata\":{},"
+	                   "\"user_id\":\"bob\"}"),
+	             CREATE_PARSE_OK, "detail: %s", detail);
+	cr_expect_str_eq(req.user_id, "bob");
+	cr_expect_str_eq(req.metadata, "{}");
+	cr_expect_eq(req.ttl_seconds, 60);
+	create_request_finish(&req);
+}
+
+Test(create_request, user_id_escapes_are_decoded)
+{
+	cr_assert_eq(parse("{\"user_id\":\"a\\\"b\\\\c\\/d \\u00e9\"}"),
+	             CREATE_PARSE_OK, "detail: %s", detail);
+	cr_expect_str_eq(req.user_id, "a\"b\\c/d \xc3\xa9");
+	create_request_finish(&req);
+	cr_assert_eq(parse("{\"user_id\":\"\"}"), CREATE_PARSE_OK);
+	cr_expect(req.has_user_id);
+	cr_expect_str_eq(req.user_id, "");
+	create_request_finish(&req);
+}
+
+Test(create_request, user_id_must_be_a_string)
+{
+	expect_invalid("{\"user_id\":42}", "user_id");
+	expect_invalid("{\"user_id\":null}", "user_id");
+	expect_invalid("{\"user_id\":true}", "user_id");
+	expect_invalid("{\"user_id\":[\"a\"]}", "user_id");
+	expect_invalid("{\"user_id\":{\"a\":\"b\"}}", "user_id");
+}
+
+Test(create_request, user_id_of_256_bytes_is_the_limit)
+{
+	char *id = repeat('u', USER_ID_MAX);
+	char *body = join("{\"user_id\":\"", id, "\"}");
+
+	cr_assert_eq(parse(body), CREATE_PARSE_OK, "detail: %s", detail);
+	cr_expect(req.has_user_id);
+	cr_expect_eq(strlen(req.user_id), USER_ID_MAX);
+	cr_expect_str_eq(req.user_id, id);
+	create_request_finish(&req);
+	free(body);
+	free(id);
+}
+
+Test(create_request, user_id_of_257_bytes_is_invalid)
+{
+	char *id = repeat('u', USER_ID_MAX + 1);
+	char *body = join("{\"user_id\":\"", id, "\"}");
+
+	expect_invalid(body, "user_id");
+	cr_expect_not(req.has_user_id);
+	free(body);
+	free(id);
+}
+
+Test(create_request, user_id_limit_counts_bytes_not_characters)
+{
+	/* 128 two-byte characters fit, 129 do not. */
+	enum { FIT = 2 * 128, OVER = 2 * 129 };
+	char ok[FIT + 1], over[OVER + 1];
+	char *body;
+
+	for (size_t i = 0; i < OVER; i += 2)
+		memcpy(over + i, "\xc3\xa9", 2);
+	over[OVER] = '\0';
+	memcpy(ok, over, FIT);
+	ok[FIT] = '\0';
+	body = join("{\"user_id\":\"", ok, "\"}");
+	cr_expect_eq(parse(body), CREATE_PARSE_OK, "detail: %s", detail);
+	create_request_finish(&req);
+	free(body);
+	body = join("{\"user_id\":\"", over, "\"}");
+	expect_invalid(body, "user_id");
+	free(body);
+}
+
+Test(create_request, user_id_with_escaped_control_characters_is_invalid)
+{
+	expect_invalid("{\"user_id\":\"a\\u0000b\"}", "user_id");
+	expect_invalid("{\"user_id\":\"a\\nb\"}", "user_id");
+	expect_invalid("{\"user_id\":\"a\\tb\"}", "user_id");
+	expect_invalid("{\"user_id\":\"a\\rb\"}", "user_id");
+	expect_invalid("{\"user_id\":\"a\\u001fb\"}", "user_id");
+	expect_invalid("{\"user_id\":\"a\\u007fb\"}", "user_id");
+}
+
+Test(create_request, metadata_must_be_an_object)
+{
+	expect_invalid("{\"metadata\":[]}", "metadata");
+	expect_invalid("{\"metadata\":[1,2]}", "metadata");
+	expect_invalid("{\"metadata\":\"x\"}", "metadata");
+	expect_invalid("{\"metadata\":null}", "metadata");
+	expect_invalid("{\"metadata\":1}", "metadata");
+	expect_invalid("{\"metadata\":false}", "metadata");
+}
+
+Test(create_request, metadata_of_4096_bytes_serialized_is_the_limit)
+{
+	/* {"k":"<n>"} serializes to n + 8 bytes; whitespace in the body
+	 * does not count. */
+	char *value = repeat('m', METADATA_MAX - 8);
+	char *body = join("{\"metadata\": { \"k\" : \"", value, "\" } }");
+
+	cr_assert_eq(parse(body), CREATE_PARSE_OK, "detail: %s", detail);
+	cr_assert_not_null(req.metadata);
+	cr_expect_eq(strlen(req.metadata), METADATA_MAX);
+	cr_expect_eq(strncmp(req.metadata, "{\"k\":\"mmm", 9), 0);
+	create_request_finish(&req);
+	free(body);
+	free(value);
+}
+
+Test(create_request, metadata_over_4096_bytes_serialized_is_invalid)
+{
+	char *value = repeat('m', METADATA_MAX - 7);
+	char *body = join("{\"metadata\":{\"k\":\"", value, "\"}}");
+
+	expect_invalid(body, "metadata");
+	free(body);
+	free(value);
+}
+
+Test(create_request, metadata_nested_survives)
+{
+	cr_assert_eq(parse("{\"metadata\":{\"a\":{\"b\":[true,null,\"/\"]},"
+	                   "\"c\":-1}}"),
+	             CREATE_PARSE_OK, "detail: %s", detail);
+	cr_expect_str_eq(req.metadata, "{\"a\":{\"b\":[true,null,\"/\"]},"
+	                               "\"c\":-1}");
+	create_request_finish(&req);
+}
+
+Test(create_request, ttl_seconds_bounds)
+{
+	char body[64];
+
+	cr_assert_eq(parse("{\"ttl_seconds\":1}"), CREATE_PARSE_OK);
+	cr_expect_eq(req.ttl_seconds, 1);
+	create_request_finish(&req);
+	snprintf(body, sizeof(body), "{\"ttl_seconds\":%d}", MAX_TTL);
+	cr_assert_eq(parse(body), CREATE_PARSE_OK);
+	cr_expect_eq(req.ttl_seconds, MAX_TTL);
+	create_request_finish(&req);
+	snprintf(body, sizeof(body), "{\"ttl_seconds\":%d}", MAX_TTL + 1);
+	expect_invalid(body, "ttl_seconds");
+	expect_invalid("{\"ttl_seconds\":0}", "ttl_seconds");
+	expect_invalid("{\"ttl_seconds\":-0}", "ttl_seconds");
+	expect_invalid("{\"ttl_seconds\":-1}", "ttl_seconds");
+	expect_invalid("{\"ttl_seconds\":4294967297}", "ttl_seconds");
+	expect_invalid("{\"ttl_seconds\":-4294967295}", "ttl_seconds");
+	expect_invalid("{\"ttl_seconds\":99999999999999999999}", "ttl_seconds");
+}
+
+Test(create_request, ttl_seconds_must_be_an_integer)
+{
+	expect_invalid("{\"ttl_seconds\":1.5}", "ttl_seconds");
+	expect_invalid("{\"ttl_seconds\":60.0}", "ttl_seconds");
+	expect_invalid("{\"ttl_seconds\":6e1}", "ttl_seconds");
+	expect_invalid("{\"ttl_seconds\":\"60\"}", "ttl_seconds");
+	expect_invalid("{\"ttl_seconds\":true}", "ttl_seconds");
+	expect_invalid("{\"ttl_seconds\":null}", "ttl_seconds");
+	expect_invalid("{\"ttl_seconds\":[60]}", "ttl_seconds");
+}
+
+Test(create_request, unknown_field_is_named)
+{
+	expect_invalid("{\"bogus\":1}", "bogus");
+	expect_invalid("{\"user_id\":\"a\",\"ttl\":60}", "ttl");
+	expect_invalid("{\"User_id\":\"a\"}", "User_id");
+	expect_invalid("{\"\":1}", ":");
+	cr_expect_not_null(strstr(detail, "unknown field"), "%s", detail);
+}
+
+Test(create_request, metadata_is_released_when_a_later_field_fails)
+{
+	expect_invalid("{\"metadata\":{\"a\":1},\"bogus\":1}", "bogus");
+	cr_expect_null(req.metadata);
+	expect_invalid("{\"metadata\":{\"a\":1},\"ttl_seconds\":0}",
+	               "ttl_seconds");
+	cr_expect_null(req.metadata);
+}
+
+Test(create_request, not_json_is_invalid)
+{
+	BAD("x");
+	BAD("{");
+	BAD("{\"user_id\":");
+	BAD("{'user_id':'a'}");
+	BAD("{\"user_id\":\"a\",}");
+	BAD("{user_id:\"a\"}");
+	BAD("\xef\xbb\xbf{}");
+}
+
+Test(create_request, json_that_is_not_an_object_is_invalid)
+{
+	expect_invalid("[]", "body");
+	expect_invalid("[{\"user_id\":\"a\"}]", "body");
+	expect_invalid("\"user_id\"", "body");
+	expect_invalid("42", "body");
+	expect_invalid("null", "body");
+	expect_invalid("true", "body");
+}
+
+Test(create_request, trailing_data_is_invalid)
+{
+	BAD("{} x");
+	BAD("{}{}");
+	BAD("{},");
+	BAD("{}\n}");
+	/* Trailing whitespace is fine. */
+	cr_expect_eq(parse("{} \n\t\r"), CREATE_PARSE_OK);
+	create_request_finish(&req);
+}
+
+Test(create_request, raw_control_characters_are_invalid)
+{
+	BAD("{\"user_id\":\"a\x01z\"}");
+	BAD("{\"user_id\":\"a\x1bz\"}");
+	BAD("{\"user_id\":\"a\x7fz\"}");
+	BAD("{\x0c}");
+	/* A NUL counts, wherever it is. */
+	BAD("{\"user_id\":\"a\0z\"}");
+	BAD("{}\0");
+}
+
+Test(create_request, invalid_utf8_is_invalid)
+{
+	BAD("{\"user_id\":\"\xff\"}");
+	BAD("{\"user_id\":\"a\xc3\"}");
+	BAD("{\"user_id\":\"\x80\"}");
+	BAD("{\"metadata\":{\"k\":\"\xfe\"}}");
+	BAD("{\"\xff\":1}");
+}
+
+Test(create_request, body_over_8192_bytes_is_too_large)
+{
+	char *body = repeat(' ', CREATE_BODY_MAX + 1);
+
+	body[0] = '{';
+	body[CREATE_BODY_MAX] = '}';
+	cr_expect_eq(parse_len(body, CREATE_BODY_MAX + 1),
+	             CREATE_PARSE_TOO_LARGE);
+	cr_expect_null(req.metadata);
+	cr_expect_neq(detail[0], '\0');
+	free(body);
+}
+
+Test(create_request, body_of_8192_bytes_is_parsed)
+{
+	char *body = repeat(' ', CREATE_BODY_MAX);
+
+	body[0] = '{';
+	body[1] = '}';
+	cr_expect_eq(parse_len(body, CREATE_BODY_MAX), CREATE_PARSE_OK,
+	             "detail: %s", detail);
+	create_request_finish(&req);
+	free(body);
+}

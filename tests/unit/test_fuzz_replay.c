@@ -1,0 +1,68 @@
+/* Replays fuzz/corpus/<target>/ and fuzz/crashers/<target>/ through the
+ * fuzz targets' code, so that every input a fuzzer ever found stays a
+ * regression test in the normal and the sanitize builds. */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "targets.h"
+
+/* Feeds every file of FUZZ_DIR/<kind>/<target> to fn; returns how many. */
+static size_t
+replay_dir(const char *kind, const char *target,
+           void (*fn)(const uint8_t *, size_t))
+{
+	char dir[4096], path[8192];
+	const char *root = getenv("FUZZ_DIR");
+	struct dirent *e;
+	size_t n = 0;
+	DIR *d;
+
+	cr_assert_not_null(root, "FUZZ_DIR is not set");
+	snprintf(dir, sizeof(dir), "%s/%s/%s", root, kind, target);
+	d = opendir(dir);
+	if (d == NULL)
+		return 0; /* no crashers kept for this target */
+	while ((e = readdir(d)) != NULL) {
+		static uint8_t buf[FUZZ_INPUT_MAX + 1];
+		FILE *f;
+		size_t len;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		f = fopen(path, "rb");
+		cr_assert_not_null(f, "%s", path);
+		len = fread(buf, 1, sizeof(buf), f);
+		fclose(f);
+		fn(buf, len);
+		n++;
+	}
+	closedir(d);
+	return n;
+}
+
+static void
+replay(const char *target, void (*fn)(const uint8_t *, size_t))
+{
+	size_t corpus = replay_dir("corpus", target, fn);
+
+	replay_dir("crashers", target, fn);
+	cr_expect_gt(corpus, 0, "no corpus for %s", target);
+}
+
+Test(fuzz_replay, session_id)
+{
+	replay("session_id", fuzz_session_id);
+}
+
+Test(fuzz_replay, create_body)
+{
+	replay("create_body", fuzz_create_body);
+}
+
+Test(fuzz_replay, record)
+{
+	replay("record", fuzz_record);
+}

@@ -1,0 +1,363 @@
+/* record.c: serializing a new session record (its fixed head, ISO 8601
+ * times, escaping) and parsing stored records back, including the heads
+ * that the Redis scripts rewrite in place. */
+#include <criterion/criterion.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "session/create_request.h"
+#include "session/record.h"
+
+#define ID   "550e8400-e29b-41d4-a716-446655440000"
+#define HEAD "{\"used\":false,\"iframe_opened\":false,\"session_id\":\""
+
+/* 2026-11-22T10:30:00Z */
+#define T_2026 ((time_t)1795343400)
+
+static const char *
+get_string(struct json_object *obj, const char *key)
+{
+	struct json_object *v;
+
+	cr_assert(json_object_object_get_ex(obj, key, &v), "no %s", key);
+	cr_assert(json_object_is_type(v, json_type_string), "%s", key);
+	return json_object_get_string(v);
+}
+
+static bool
+get_bool(struct json_object *obj, const char *key)
+{
+	struct json_object *v;
+
+	cr_assert(json_object_object_get_ex(obj, key, &v), "no %s", key);
+	cr_assert(json_object_is_type(v, json_type_boolean), "%s", key);
+	return json_object_get_boolean(v);
+}
+
+static bool
+has_key(struct json_object *obj, const char *key)
+{
+	return json_object_object_get_ex(obj, key, NULL);
+}
+
+static struct json_object *
+parse(const char *text)
+{
+	return record_parse(text, strlen(text));
+}
+
+static void
+expect_rejected(const char *text)
+{
+	struct json_object *obj = parse(text);
+
+	cr_expect_null(obj, "accepted %s", text);
+	json_object_put(obj);
+}
+
+Test(record, serialized_without_options_is_exact)
+{
+	char *text = record_serialize(ID, 0, 600, NULL);
+
+	cr_assert_not_null(text);
+	cr_expect_str_eq(text, HEAD ID "\",\"created_at\":\"1970-01-01T00:00:"
+	                               "00Z\",\"expires_at\":\"1970-01-01T00:"
+	                               "10:00Z\"}");
+	free(text);
+}
+
+Test(record, serialized_text_starts_with_the_flags)
+{
+	static char metadata[] = "{\"used\":true}";
+	struct create_request req = {.has_user_id = true,
+	                             .user_id = "\"used\":true",
+	                             .metadata = metadata};
+	char *text = record_serialize(ID, T_2026, T_2026 + 60, &req);
+
+	cr_assert_not_null(text);
+	cr_expect_eq(strncmp(text, HEAD ID "\",", strlen(HEAD ID "\",")), 0,
+	             "%s", text);
+	/* What the validate script checks. */
+	cr_expect_eq(strncmp(text, "{\"used\":false,", 14), 0);
+	free(text);
+}
+
+Test(record, times_are_iso8601_utc)
+{
+	char *text = record_serialize(ID, T_2026, (time_t)2147483648, NULL);
+	struct json_object *obj;
+
+	cr_assert_not_null(text);
+	obj = parse(text);
+	cr_assert_not_null(obj, "%s", text);
+	cr_expect_str_eq(get_string(obj, "created_at"), "2026-11-22T10:30:00Z");
+	cr_expect_str_eq(get_string(obj, "expires_at"), "2038-01-19T03:14:08Z");
+	json_object_put(obj);
+	free(text);
+}
+
+Test(record, round_trip_without_options)
+{
+	char *text = record_serialize(ID, 0, 86400, NULL);
+	struct json_object *obj;
+
+	cr_assert_not_null(text);
+	obj = parse(text);
+	cr_assert_not_null(obj, "%s", text);
+	cr_expect_str_eq(get_string(obj, "session_id"), ID);
+	cr_expect_str_eq(get_string(obj, "created_at"), "1970-01-01T00:00:00Z");
+	cr_expect_str_eq(get_string(obj, "expires_at"), "1970-01-02T00:00:00Z");
+	cr_expect_not(get_bool(obj, "used"));
+	cr_expect_not(get_bool(obj, "iframe_opened"));
+	cr_expect_not(has_key(obj, "user_id"));
+	cr_expect_not(has_key(obj, "metadata"));
+	cr_expect_not(has_key(obj, "used_at"));
+	json_object_put(obj);
+	free(text);
+}
+
+Test(record, round_trip_with_empty_request)
+{
+	struct create_request req = {0};
+	char *text = record_serialize(ID, 0, 1, &req);
+	struct json_object *obj;
+
+	cr_assert_not_null(text);
+	obj = parse(text);
+	cr_assert_not_null(obj, "%s", text);
+	cr_expect_not(has_key(obj, "user_id"));
+	cr_expect_not(has_key(obj, "metadata"));
+	json_object_put(obj);
+	free(text);
+}
+
+Test(record, user_id_survives_exactly)
+{
+	static const char *const ids[] = {
+	    "alice",
+	    "",
+	    "say \"hi\"",
+	    "back\\slash\\\\",
+	    "a/b</script>",
+	    "caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x98\x80",
+	    "\"},\"used\":true,\"x\":{\"",
+	};
+
+	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		struct create_request req = {.has_user_id = true};
+		struct json_object *obj;
+		char *text;
+
+		snprintf(req.user_id, sizeof(req.user_id), "%s", ids[i]);
+		text = record_serialize(ID, T_2026, T_2026 + 1, &req);
+		cr_assert_not_null(text);
+		obj = parse(text);
+		cr_assert_not_null(obj, "%s", text);
+		cr_expect_str_eq(get_string(obj, "user_id"), ids[i]);
+		cr_expect_not(get_bool(obj, "used"), "%s", text);
+		cr_expect_str_eq(get_string(obj, "session_id"), ID);
+		json_object_put(obj);
+		free(text);
+	}
+}
+
+Test(record, metadata_nested_object_survives)
+{
+	static char metadata[] =
+	    "{\"plan\":\"pro\",\"a\":{\"b\":[1,true,null,{\"c\":\"d\"}]}}";
+	struct create_request req = {.metadata = metadata};
+	char *text = record_serialize(ID, T_2026, T_2026 + 1, &req);
+	struct json_object *obj, *meta, *expected;
+
+	cr_assert_not_null(text);
+	obj = parse(text);
+	cr_assert_not_null(obj, "%s", text);
+	cr_assert(json_object_object_get_ex(obj, "metadata", &meta));
+	cr_assert(json_object_is_type(meta, json_type_object));
+	expected = json_tokener_parse(metadata);
+	cr_assert_not_null(expected);
+	cr_expect(json_object_equal(meta, expected), "%s", text);
+	cr_expect_str_eq(
+	    json_object_to_json_string_ext(meta, JSON_C_TO_STRING_PLAIN),
+	    metadata);
+	cr_expect_not(has_key(obj, "user_id"));
+	json_object_put(expected);
+	json_object_put(obj);
+	free(text);
+}
+
+Test(record, round_trip_from_a_parsed_create_body)
+{
+	static const char body[] =
+	    "{\"user_id\":\"o'brien \\\"q\\\" \\\\ \\u00e9\","
+	    "\"metadata\":{\"k\":{\"n\":[1,2]}},\"ttl_seconds\":60}";
+	struct create_request req;
+	char detail[128];
+	struct json_object *obj, *meta;
+	char *text;
+
+	cr_assert_eq(create_request_parse(body, strlen(body), 86400, &req,
+	                                  detail, sizeof(detail)),
+	             CREATE_PARSE_OK, "%s", detail);
+	text = record_serialize(ID, T_2026, T_2026 + req.ttl_seconds, &req);
+	create_request_finish(&req);
+	cr_assert_not_null(text);
+	obj = parse(text);
+	cr_assert_not_null(obj, "%s", text);
+	cr_expect_str_eq(get_string(obj, "user_id"),
+	                 "o'brien \"q\" \\ \xc3\xa9");
+	cr_expect_str_eq(get_string(obj, "expires_at"), "2026-11-22T10:31:00Z");
+	cr_assert(json_object_object_get_ex(obj, "metadata", &meta));
+	cr_expect_str_eq(
+	    json_object_to_json_string_ext(meta, JSON_C_TO_STRING_PLAIN),
+	    "{\"k\":{\"n\":[1,2]}}");
+	json_object_put(obj);
+	free(text);
+}
+
+Test(record, head_rewritten_as_used_parses)
+{
+	static char metadata[] = "{\"a\":1}";
+	struct create_request req = {
+	    .has_user_id = true, .user_id = "alice", .metadata = metadata};
+	char *text = record_serialize(ID, T_2026, T_2026 + 60, &req);
+	char *used = NULL;
+	struct json_object *obj;
+
+	cr_assert_not_null(text);
+	/* What the validate script does. */
+	cr_assert_gt(asprintf(&used,
+	                      "{\"used\":true,\"used_at\":"
+	                      "\"2026-11-22T10:30:00Z\",%s",
+	                      text + 14),
+	             0);
+	obj = parse(used);
+	cr_assert_not_null(obj, "%s", used);
+	cr_expect(get_bool(obj, "used"));
+	cr_expect_str_eq(get_string(obj, "used_at"), "2026-11-22T10:30:00Z");
+	cr_expect_not(get_bool(obj, "iframe_opened"));
+	cr_expect_str_eq(get_string(obj, "session_id"), ID);
+	cr_expect_str_eq(get_string(obj, "user_id"), "alice");
+	cr_expect(has_key(obj, "metadata"));
+	json_object_put(obj);
+	free(used);
+	free(text);
+}
+
+Test(record, iframe_opened_flipped_parses)
+{
+	char *text = record_serialize(ID, T_2026, T_2026 + 60, NULL);
+	char *opened = NULL;
+	const char *flag;
+	struct json_object *obj;
+
+	cr_assert_not_null(text);
+	/* What the open script does: the first "iframe_opened": false. */
+	flag = strstr(text, "\"iframe_opened\":false");
+	cr_assert_not_null(flag);
+	cr_assert_gt(asprintf(&opened, "%.*s\"iframe_opened\":true%s",
+	                      (int)(flag - text), text,
+	                      flag + strlen("\"iframe_opened\":false")),
+	             0);
+	obj = parse(opened);
+	cr_assert_not_null(obj, "%s", opened);
+	cr_expect(get_bool(obj, "iframe_opened"));
+	cr_expect_not(get_bool(obj, "used"));
+	json_object_put(obj);
+	free(opened);
+	free(text);
+}
+
+Test(record, parse_rejects_non_json)
+{
+	expect_rejected("");
+	expect_rejected("not json");
+	expect_rejected("{\"used\":false");
+	expect_rejected(HEAD ID "\"");
+	/* The service's own record followed by anything. */
+	expect_rejected(
+	    "{\"used\":false,\"iframe_opened\":false,\"session_id\":"
+	    "\"" ID "\",\"created_at\":\"x\",\"expires_at\":\"y\"}"
+	    " x");
+}
+
+Test(record, parse_rejects_non_objects)
+{
+	expect_rejected("[]");
+	expect_rejected("[{\"used\":false,\"iframe_opened\":false,"
+	                "\"session_id\":\"" ID "\",\"created_at\":\"x\","
+	                "\"expires_at\":\"y\"}]");
+	expect_rejected("\"" ID "\"");
+	expect_rejected("null");
+	expect_rejected("1");
+}
+
+/* A valid record with field drop left out (drop < 5), or all of them. */
+static char *
+record_without(size_t drop)
+{
+	static const char *const fields[] = {
+	    "\"used\":false",
+	    "\"iframe_opened\":false",
+	    "\"session_id\":\"550e8400-e29b-41d4-a716-446655440000\"",
+	    "\"created_at\":\"1970-01-01T00:00:00Z\"",
+	    "\"expires_at\":\"1970-01-01T00:10:00Z\"",
+	};
+	char *out = calloc(1, 512);
+	size_t len = 1;
+
+	cr_assert_not_null(out);
+	out[0] = '{';
+	for (size_t i = 0; i < 5; i++) {
+		if (i == drop)
+			continue;
+		len += (size_t)snprintf(out + len, 512 - len, "%s%s",
+		                        len > 1 ? "," : "", fields[i]);
+	}
+	snprintf(out + len, 512 - len, "}");
+	return out;
+}
+
+Test(record, parse_rejects_each_missing_field)
+{
+	char *text = record_without(5);
+	struct json_object *obj = parse(text);
+
+	cr_expect_not_null(obj, "complete record rejected: %s", text);
+	json_object_put(obj);
+	free(text);
+	for (size_t i = 0; i < 5; i++) {
+		text = record_without(i);
+		expect_rejected(text);
+		free(text);
+	}
+}
+
+Test(record, parse_rejects_wrong_types)
+{
+#define REST                                                                 \
+	"\"session_id\":\"" ID "\",\"created_at\":\"1970-01-01T00:00:00Z\"," \
+	"\"expires_at\":\"1970-01-01T00:10:00Z\"}"
+	struct json_object *obj =
+	    parse("{\"used\":false,\"iframe_opened\":false," REST);
+
+	cr_assert_not_null(obj);
+	json_object_put(obj);
+	expect_rejected("{\"used\":\"false\",\"iframe_opened\":false," REST);
+	expect_rejected("{\"used\":0,\"iframe_opened\":false," REST);
+	expect_rejected("{\"used\":null,\"iframe_opened\":false," REST);
+	expect_rejected("{\"used\":false,\"iframe_opened\":\"true\"," REST);
+	expect_rejected("{\"used\":false,\"iframe_opened\":1," REST);
+	expect_rejected("{\"used\":false,\"iframe_opened\":false,"
+	                "\"session_id\":1,\"created_at\":\"x\","
+	                "\"expires_at\":\"y\"}");
+	expect_rejected("{\"used\":false,\"iframe_opened\":false,"
+	                "\"session_id\":\"" ID "\",\"created_at\":0,"
+	                "\"expires_at\":\"y\"}");
+	expect_rejected("{\"used\":false,\"iframe_opened\":false,"
+	                "\"session_id\":\"" ID "\",\"created_at\":\"x\","
+	                "\"expires_at\":null}");
+#undef REST
+}
