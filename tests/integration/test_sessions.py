@@ -105,7 +105,9 @@ class Create(SessionTest):
         cases = [
             ('{"user_id": 5}', "user_id"),
             (json.dumps({"user_id": "x" * 257}), "user_id"),
-            ('{"user_id": "a\\u0000b"}', "user_id"),
+            ('{"user_id": "a\\u0000b"}', "body"),
+            ('{"metadata": {"a": NaN}}', "body"),
+            (b'{"user_id": "\xed\xa0\x80"}', "body"),
             ('{"metadata": [1]}', "metadata"),
             ('{"metadata": "x"}', "metadata"),
             (json.dumps({"metadata": {"k": "v" * 4100}}), "metadata"),

@@ -187,12 +187,60 @@ Test(create_request, user_id_limit_counts_bytes_not_characters)
 
 Test(create_request, user_id_with_escaped_control_characters_is_invalid)
 {
-	expect_invalid("{\"user_id\":\"a\\u0000b\"}", "user_id");
+	/* \u0000 is refused for the whole body: json-c cuts keys at it. */
+	expect_invalid("{\"user_id\":\"a\\u0000b\"}", "body");
 	expect_invalid("{\"user_id\":\"a\\nb\"}", "user_id");
 	expect_invalid("{\"user_id\":\"a\\tb\"}", "user_id");
 	expect_invalid("{\"user_id\":\"a\\rb\"}", "user_id");
 	expect_invalid("{\"user_id\":\"a\\u001fb\"}", "user_id");
 	expect_invalid("{\"user_id\":\"a\\u007fb\"}", "user_id");
+}
+
+Test(create_request, numbers_must_be_finite_json)
+{
+	expect_invalid("{\"metadata\":{\"a\":NaN}}", "body");
+	expect_invalid("{\"metadata\":{\"a\":Infinity}}", "body");
+	expect_invalid("{\"metadata\":{\"a\":-Infinity}}", "body");
+	expect_invalid("{\"metadata\":{\"a\":[1e999]}}", "body");
+}
+
+Test(create_request, lax_numbers_are_stored_in_standard_form)
+{
+	cr_assert_eq(parse("{\"metadata\":{\"a\":1.,\"b\":2.50}}"),
+	             CREATE_PARSE_OK, "%s", detail);
+	cr_expect_str_eq(req.metadata, "{\"a\":1.0,\"b\":2.5}");
+	create_request_finish(&req);
+}
+
+Test(create_request, invalid_utf8_forms_are_invalid)
+{
+	expect_invalid("{\"user_id\":\"\xc0\xaf\"}", "body");     /* overlong */
+	expect_invalid("{\"user_id\":\"\xe0\x80\xaf\"}", "body"); /* overlong */
+	expect_invalid("{\"user_id\":\"\xed\xa0\x80\"}",
+	               "body"); /* surrogate */
+	expect_invalid("{\"user_id\":\"\xf4\x90\x80\x80\"}", "body");
+	expect_invalid("{\"user_id\":\"\xf5\x80\x80\x80\"}", "body");
+	cr_expect_eq(parse("{\"user_id\":\"\xf0\x9f\x98\x80 \xe2\x82\xac\"}"),
+	             CREATE_PARSE_OK, "%s", detail);
+	create_request_finish(&req);
+}
+
+Test(create_request, escaped_nul_in_keys_is_invalid)
+{
+	expect_invalid("{\"user_id\\u0000x\":\"a\"}", "body");
+	expect_invalid("{\"metadata\":{\"a\\u0000b\":1,\"a\\u0000c\":2}}",
+	               "body");
+}
+
+Test(create_request, raw_control_characters_inside_strings_are_invalid)
+{
+	expect_invalid("{\"metadata\":{\"a\":\"x\ty\"}}", "body");
+	expect_invalid("{\"metadata\":{\"a\":\"x\ny\"}}", "body");
+	expect_invalid("{\"metadata\":{\"a\":\"x\ry\"}}", "body");
+	/* Whitespace between tokens stays allowed. */
+	cr_expect_eq(parse("{\n\t\"user_id\" :\r\n \"u\"\n}"), CREATE_PARSE_OK,
+	             "%s", detail);
+	create_request_finish(&req);
 }
 
 Test(create_request, metadata_must_be_an_object)
