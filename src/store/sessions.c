@@ -18,9 +18,17 @@
  * enough that one batch holds Redis for about a millisecond. */
 #define COUNT_BATCH "1000"
 
+/*
+ * Every script starts with a shebang (Redis 7): without flags Redis then
+ * refuses a writing script as a whole while over maxmemory, where a
+ * flagless script that has already written once may go on writing.  The
+ * read-only ones say no-writes, so that they run under OOM too.
+ */
+
 /* KEYS: session, stats, live set.  ARGV: record, ttl, cap, id.
  * Drops expired ids from the live set, checks the cap, then writes. */
 static const char create_lua[] =
+    "#!lua\n"
     "local cap = tonumber(ARGV[3])\n"
     "local now = tonumber(redis.call('TIME')[1])\n"
     "if cap > 0 then\n"
@@ -36,6 +44,7 @@ static const char create_lua[] =
  * otherwise the updated record.  The record starts with the used flag
  * (see record.h), so the check is on the head only. */
 static const char validate_lua[] =
+    "#!lua\n"
     "local v = redis.call('GET', KEYS[1])\n"
     "if not v then return 0 end\n"
     "if string.sub(v, 1, 14) ~= '{\"used\":false,' then return 2 end\n"
@@ -48,6 +57,7 @@ static const char validate_lua[] =
 /* KEYS: session.  The first "iframe_opened": is the service's own flag,
  * which precedes every field a client chose. */
 static const char open_lua[] =
+    "#!lua\n"
     "local v = redis.call('GET', KEYS[1])\n"
     "if not v then return 0 end\n"
     "local i = string.find(v, '\"iframe_opened\":', 1, true)\n"
@@ -57,13 +67,16 @@ static const char open_lua[] =
     "string.sub(v, i + 21), 'KEEPTTL')\n"
     "return 1\n";
 
-/* KEYS: session, live set.  ARGV: id. */
-static const char revoke_lua[] = "local n = redis.call('DEL', KEYS[1])\n"
+/* KEYS: session, live set.  ARGV: id.  Deleting frees memory, so it may
+ * run under OOM. */
+static const char revoke_lua[] = "#!lua flags=allow-oom\n"
+                                 "local n = redis.call('DEL', KEYS[1])\n"
                                  "redis.call('ZREM', KEYS[2], ARGV[1])\n"
                                  "return n\n";
 
 /* ARGV: cursor, count.  {next cursor, record, ttl, record, ttl, ...} */
 static const char list_lua[] =
+    "#!lua flags=no-writes\n"
     "local r = redis.call('SCAN', ARGV[1], 'MATCH', 'auth_session:*', "
     "'COUNT', ARGV[2])\n"
     "local out = {r[1]}\n"
@@ -78,6 +91,7 @@ static const char list_lua[] =
 
 /* ARGV: cursor, count.  {next cursor, live, used} for one batch. */
 static const char count_lua[] =
+    "#!lua flags=no-writes\n"
     "local r = redis.call('SCAN', ARGV[1], 'MATCH', 'auth_session:*', "
     "'COUNT', ARGV[2])\n"
     "local total, used = 0, 0\n"

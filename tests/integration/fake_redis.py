@@ -1,0 +1,138 @@
+"""A small fake Redis on loopback, for failures a real one will not
+produce on demand: error replies, garbage, oversized replies, replies
+written a byte at a time, a reset in the middle of a reply, and a listener
+that never accepts.  It answers the service's handshake (AUTH, SELECT,
+SCRIPT LOAD, PING) properly and then misbehaves as told."""
+
+import hashlib
+import socket
+import struct
+import threading
+import time
+
+
+def _read_command(f):
+    line = f.readline()
+    if not line:
+        return None
+    if not line.startswith(b"*"):
+        return [line.strip()]
+    args = []
+    for _ in range(int(line[1:])):
+        n = int(f.readline()[1:])
+        args.append(f.read(n + 2)[:-2])
+    return args
+
+
+class FakeRedis:
+    """mode decides the answer to every command after the handshake:
+    "ok"        behave (PING -> PONG, anything else -> :1)
+    "error:<e>" the error reply -<e>
+    "garbage"   bytes that are not RESP
+    "oversized" a bulk header announcing 1 GB, then a trickle
+    "split"     a correct reply, one byte per write
+    "reset"     half a reply, then a TCP reset
+    "silent"    no answer at all
+    """
+
+    def __init__(self, mode="ok", accept=True):
+        self.mode = mode
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.conns = []
+        self.stopped = False
+        self.handshakes = 0
+        if accept:
+            self.sock.listen(64)
+            self._start()
+        else:
+            # A backlog of one, filled by a connection nobody accepts:
+            # further SYNs are dropped and connects never complete.
+            self.sock.listen(0)
+            self.plug = socket.create_connection(("127.0.0.1", self.port))
+            self.plug2 = socket.socket()
+            self.plug2.setblocking(False)
+            try:
+                self.plug2.connect(("127.0.0.1", self.port))
+            except BlockingIOError:
+                pass
+
+    def start_accepting(self):
+        self.sock.listen(64)
+        self._start()
+
+    def _start(self):
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while not self.stopped:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.conns.append(conn)
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _reply(self, name):
+        """The misbehaving answer to a command after the handshake."""
+        if self.mode == "ok":
+            return self._reply_ok(name)
+        if self.mode.startswith("error:"):
+            return b"-" + self.mode[6:].encode() + b"\r\n"
+        if self.mode == "garbage":
+            return b"?this is not RESP\r\n"
+        if self.mode == "oversized":
+            return b"$1000000000\r\nxxxxxxxx"
+        return None
+
+    def _serve(self, conn):
+        f = conn.makefile("rb")
+        in_handshake = True  # until the PING that ends it
+        try:
+            while True:
+                cmd = _read_command(f)
+                if cmd is None:
+                    return
+                name = cmd[0].upper()
+                if in_handshake:
+                    if name == b"SCRIPT":
+                        sha = hashlib.sha1(cmd[2]).hexdigest().encode()
+                        conn.sendall(b"$40\r\n" + sha + b"\r\n")
+                    elif name == b"PING":
+                        in_handshake = False
+                        self.handshakes += 1
+                        conn.sendall(b"+PONG\r\n")
+                    else:
+                        conn.sendall(b"+OK\r\n")
+                    continue
+                if self.mode == "silent":
+                    continue
+                if self.mode == "split":
+                    for b in self._reply_ok(name):
+                        conn.sendall(bytes([b]))
+                        time.sleep(0.01)
+                    continue
+                if self.mode == "reset":
+                    conn.sendall(b"$10\r\nabc")
+                    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                    struct.pack("ii", 1, 0))
+                    conn.close()
+                    return
+                conn.sendall(self._reply(name))
+        except OSError:
+            return
+
+    @staticmethod
+    def _reply_ok(name):
+        return b"+PONG\r\n" if name == b"PING" else b":1\r\n"
+
+    def close(self):
+        self.stopped = True
+        for c in self.conns:
+            try:
+                c.close()
+            except OSError:
+                pass
+        self.sock.close()
