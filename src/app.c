@@ -107,6 +107,8 @@ app_start(struct app *app, const struct config *cfg)
 	    .routes = api_routes,
 	    .route_count = api_route_count,
 	    .idle_timeout_seconds = cfg->http_idle_timeout_seconds,
+	    .request_timeout_seconds = cfg->http_request_timeout_seconds,
+	    .max_connections = (size_t)cfg->max_connections,
 	    .dispatch = api_dispatch,
 	    .ctx = &app->api,
 	};

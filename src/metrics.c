@@ -208,8 +208,7 @@ metrics_render(const struct metrics *m, const struct metrics_gauges *g,
 	    "# HELP iframe_auth_redis_pending Requests waiting on Redis.\n"
 	    "# TYPE iframe_auth_redis_pending gauge\n"
 	    "iframe_auth_redis_pending %zu\n"
-	    "# HELP iframe_auth_open_connections Open client connections "
-	    "that have sent a request.\n"
+	    "# HELP iframe_auth_open_connections Open client connections.\n"
 	    "# TYPE iframe_auth_open_connections gauge\n"
 	    "iframe_auth_open_connections %zu\n",
 	    g->redis_up, (unsigned long long)g->redis_reconnects,

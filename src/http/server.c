@@ -10,8 +10,8 @@
 
 #include "../clock.h"
 #include "../log.h"
-#include "../ptr_set.h"
 #include "call.h"
+#include "conns.h"
 #include "reply.h"
 #include "request_check.h"
 
@@ -26,7 +26,7 @@ struct server {
 	struct evhttp *http;
 	struct evhttp_bound_socket *listener;
 	struct server_options opt;
-	struct ptr_set connections; /* evhttp_connection pointers */
+	struct conns conns;
 	size_t inflight;
 	bool stopping;
 	void (*drained)(void *arg);
@@ -84,28 +84,6 @@ route_call(struct server *srv, struct http_call *call)
 	}
 }
 
-static void
-on_connection_closed(struct evhttp_connection *evcon, void *arg)
-{
-	struct server *srv = arg;
-
-	ptr_set_remove(&srv->connections, evcon);
-}
-
-/*
- * Counts the connection a request came on.  evhttp reports a connection's
- * end only through its close callback, which can be set once a request has
- * arrived; a connection that never sends a whole request is not counted.
- */
-static void
-watch_connection(struct server *srv, struct evhttp_request *req)
-{
-	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
-
-	if (evcon != NULL && ptr_set_add(&srv->connections, evcon))
-		evhttp_connection_set_closecb(evcon, on_connection_closed, srv);
-}
-
 /* evhttp's entry point for every request. */
 static void
 on_request(struct evhttp_request *req, void *arg)
@@ -129,7 +107,7 @@ on_request(struct evhttp_request *req, void *arg)
 	call->query = uri != NULL ? evhttp_uri_get_query(uri) : NULL;
 	call->start_us = clock_monotonic_us();
 	srv->inflight++;
-	watch_connection(srv, req);
+	conns_request_done(&srv->conns, evhttp_request_get_connection(req));
 	why = request_check(evhttp_request_get_input_headers(req), req->major,
 	                    req->minor);
 	if (why != NULL) {
@@ -159,7 +137,12 @@ server_create(struct event_base *base, const struct server_options *opt)
 	srv->base = base;
 	srv->opt = *opt;
 	srv->http = evhttp_new(base);
-	if (srv->http == NULL) {
+	if (srv->http == NULL ||
+	    !conns_init(&srv->conns, base, opt->max_connections,
+	                opt->request_timeout_seconds)) {
+		if (srv->http != NULL)
+			evhttp_free(srv->http);
+		conns_finish(&srv->conns);
 		free(srv);
 		return NULL;
 	}
@@ -174,6 +157,7 @@ server_create(struct event_base *base, const struct server_options *opt)
 	evhttp_set_max_body_size(srv->http, EVHTTP_BODY_MAX);
 	evhttp_set_timeout(srv->http, opt->idle_timeout_seconds);
 	evhttp_set_gencb(srv->http, on_request, srv);
+	evhttp_set_bevcb(srv->http, conns_new_bufferevent, &srv->conns);
 	return srv;
 }
 
@@ -186,6 +170,8 @@ server_listen(struct server *srv, const char *host, int port)
 		log_error("cannot listen host=%s port=%d", host, port);
 		return false;
 	}
+	conns_attach_listener(&srv->conns,
+	                      evhttp_bound_socket_get_listener(srv->listener));
 	log_info("listening host=%s port=%d", host, port);
 	return true;
 }
@@ -205,6 +191,7 @@ void
 server_stop(struct server *srv, void (*drained)(void *arg), void *arg)
 {
 	if (srv->listener != NULL) {
+		conns_attach_listener(&srv->conns, NULL);
 		evhttp_del_accept_socket(srv->http, srv->listener);
 		srv->listener = NULL;
 	}
@@ -235,7 +222,7 @@ server_inflight(const struct server *srv)
 size_t
 server_connections(const struct server *srv)
 {
-	return srv->connections.count;
+	return srv->conns.count;
 }
 
 /* The reply has left: only now is the request no longer in flight. */
@@ -272,6 +259,6 @@ server_destroy(struct server *srv)
 	if (srv == NULL)
 		return;
 	evhttp_free(srv->http);
-	ptr_set_finish(&srv->connections);
+	conns_finish(&srv->conns);
 	free(srv);
 }

@@ -18,6 +18,8 @@ struct server_options {
 	const struct route *routes;
 	size_t route_count;
 	int idle_timeout_seconds;
+	int request_timeout_seconds;
+	size_t max_connections;
 	/* Runs for every routed call (call->route set); must answer it. */
 	void (*dispatch)(struct http_call *call);
 	void *ctx; /* becomes call->ctx */
@@ -38,7 +40,7 @@ void server_stop(struct server *srv, void (*drained)(void *arg), void *arg);
 bool server_is_stopping(const struct server *srv);
 struct metrics *server_metrics(const struct server *srv);
 size_t server_inflight(const struct server *srv);
-/* Client connections open now that have sent at least one request. */
+/* Client connections open now. */
 size_t server_connections(const struct server *srv);
 
 /* For reply.c only, just before the reply is handed to evhttp: frees the

@@ -1,0 +1,255 @@
+#include "conns.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/listener.h>
+
+#include "../log.h"
+
+#define RETRY_FIRST_MS 50
+#define RETRY_MAX_MS   1000
+
+/* The listener's callback argument belongs to evhttp, so its error
+ * callback finds the (single) owner here. */
+static struct conns *listener_owner;
+
+/* One client connection.  Freed from evhttp's close callback, which runs
+ * before evhttp frees the bufferevent, so bev is valid while this is. */
+struct conn {
+	struct conns *owner;
+	struct bufferevent *bev;
+	struct evhttp_connection *evcon; /* NULL until found */
+	struct event *found;             /* one-shot: look for evcon */
+	struct event *deadline;          /* the request in progress */
+	bool in_request;
+};
+
+static void
+update_accepting(struct conns *c)
+{
+	bool pause = c->full || c->exhausted;
+
+	if (c->listener == NULL)
+		return;
+	if (pause)
+		evconnlistener_disable(c->listener);
+	else
+		evconnlistener_enable(c->listener);
+}
+
+static void
+conn_free(struct conn *conn)
+{
+	struct conns *c = conn->owner;
+
+	if (conn->evcon != NULL)
+		ptr_map_remove(&c->by_evcon, conn->evcon);
+	event_free(conn->found);
+	event_free(conn->deadline);
+	free(conn);
+	c->count--;
+	if (c->full && c->count < c->max) {
+		c->full = false;
+		update_accepting(c);
+	}
+}
+
+static void on_input(struct evbuffer *buf, const struct evbuffer_cb_info *info,
+                     void *arg);
+
+static void
+on_closed(struct evhttp_connection *evcon, void *arg)
+{
+	struct conn *conn = arg;
+
+	(void)evcon;
+	/* evhttp may still drain the input buffer while it frees the
+	 * connection: stop hearing it first. */
+	evbuffer_remove_cb(bufferevent_get_input(conn->bev), on_input, conn);
+	conn_free(conn);
+}
+
+/* The request did not arrive in time: shut the socket so that evhttp
+ * reads end-of-file and closes the connection itself. */
+static void
+on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *conn = arg;
+	evutil_socket_t sock = bufferevent_getfd(conn->bev);
+
+	(void)fd;
+	(void)what;
+	log_info("request not complete in time, closing connection "
+	         "timeout_ms=%d",
+	         conn->owner->request_timeout_ms);
+	if (sock >= 0)
+		shutdown(sock, SHUT_RDWR);
+}
+
+/* Every read into the connection's input buffer: the first byte after a
+ * complete request starts the next request's deadline. */
+static void
+on_input(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
+{
+	struct conn *conn = arg;
+	int ms = conn->owner->request_timeout_ms;
+	struct timeval tv = {ms / 1000, (suseconds_t)(ms % 1000) * 1000};
+
+	(void)buf;
+	if (info->n_added == 0 || conn->in_request)
+		return;
+	conn->in_request = true;
+	evtimer_add(conn->deadline, &tv);
+}
+
+/* Runs from the loop right after the accept, before any I/O on the
+ * connection: evhttp has made its connection and set itself as the
+ * bufferevent's callback argument by then. */
+static void
+on_found(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *conn = arg;
+	void *cbarg = NULL;
+
+	(void)fd;
+	(void)what;
+	bufferevent_getcb(conn->bev, NULL, NULL, NULL, &cbarg);
+	conn->evcon = cbarg;
+	if (conn->evcon == NULL ||
+	    !ptr_map_put(&conn->owner->by_evcon, conn->evcon, conn)) {
+		/* Not trackable: let evhttp's idle timeout handle it. */
+		log_warning("cannot track a connection");
+		conn->evcon = NULL;
+		evbuffer_remove_cb(bufferevent_get_input(conn->bev), on_input,
+		                   conn);
+		conn_free(conn);
+		return;
+	}
+	evhttp_connection_set_closecb(conn->evcon, on_closed, conn);
+}
+
+struct bufferevent *
+conns_new_bufferevent(struct event_base *base, void *arg)
+{
+	struct conns *c = arg;
+	struct conn *conn = calloc(1, sizeof(*conn));
+
+	if (conn == NULL)
+		return NULL;
+	conn->owner = c;
+	conn->bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+	conn->found = event_new(base, -1, 0, on_found, conn);
+	conn->deadline = evtimer_new(base, on_deadline, conn);
+	if (conn->bev == NULL || conn->found == NULL ||
+	    conn->deadline == NULL ||
+	    evbuffer_add_cb(bufferevent_get_input(conn->bev), on_input, conn) ==
+	        NULL) {
+		if (conn->bev != NULL)
+			bufferevent_free(conn->bev);
+		event_free(conn->found);
+		event_free(conn->deadline);
+		free(conn);
+		return NULL; /* evhttp then makes its own, untracked */
+	}
+	event_active(conn->found, 0, 0);
+	if (c->retry_ms != 0) {
+		log_info("descriptors available again, accepting");
+		c->retry_ms = 0;
+	}
+	if (++c->count >= c->max && !c->full) {
+		c->full = true;
+		log_warning("connection limit reached, pausing accepts "
+		            "max_connections=%zu",
+		            c->max);
+		update_accepting(c);
+	}
+	return conn->bev;
+}
+
+void
+conns_request_done(struct conns *c, struct evhttp_connection *evcon)
+{
+	struct conn *conn = ptr_map_get(&c->by_evcon, evcon);
+
+	if (conn == NULL)
+		return;
+	conn->in_request = false;
+	evtimer_del(conn->deadline);
+}
+
+static void
+on_retry(evutil_socket_t fd, short what, void *arg)
+{
+	struct conns *c = arg;
+
+	(void)fd;
+	(void)what;
+	c->exhausted = false;
+	update_accepting(c);
+}
+
+/* accept() failed.  Out of descriptors, the listening socket stays
+ * readable: keep accepting and the loop spins.  Pause instead, and retry
+ * from a timer with backoff; log the first time only. */
+static void
+on_accept_error(struct evconnlistener *listener, void *arg)
+{
+	struct conns *c = listener_owner;
+	int err = EVUTIL_SOCKET_ERROR();
+	struct timeval tv;
+
+	(void)listener;
+	(void)arg;
+	if (err != EMFILE && err != ENFILE && err != ENOBUFS && err != ENOMEM) {
+		log_debug("accept failed error=\"%s\"", strerror(err));
+		return;
+	}
+	if (c->retry_ms == 0) {
+		log_warning("out of descriptors, pausing accepts error=\"%s\"",
+		            strerror(err));
+		c->retry_ms = RETRY_FIRST_MS;
+	} else if (c->retry_ms < RETRY_MAX_MS) {
+		c->retry_ms *= 2;
+	}
+	c->exhausted = true;
+	update_accepting(c);
+	tv.tv_sec = c->retry_ms / 1000;
+	tv.tv_usec = (suseconds_t)(c->retry_ms % 1000) * 1000;
+	evtimer_add(c->retry_timer, &tv);
+}
+
+bool
+conns_init(struct conns *c, struct event_base *base, size_t max,
+           int request_timeout_seconds)
+{
+	*c = (struct conns){0};
+	c->base = base;
+	c->max = max;
+	c->request_timeout_ms = request_timeout_seconds * 1000;
+	c->retry_timer = evtimer_new(base, on_retry, c);
+	return c->retry_timer != NULL;
+}
+
+void
+conns_attach_listener(struct conns *c, struct evconnlistener *listener)
+{
+	c->listener = listener;
+	listener_owner = listener != NULL ? c : NULL;
+	if (listener != NULL)
+		evconnlistener_set_error_cb(listener, on_accept_error);
+}
+
+void
+conns_finish(struct conns *c)
+{
+	if (c->retry_timer != NULL)
+		event_free(c->retry_timer);
+	ptr_map_finish(&c->by_evcon);
+}
