@@ -59,6 +59,15 @@ conn_free(struct conn *conn)
 		c->full = false;
 		update_accepting(c);
 	}
+	/* Running out ends when connections close, not when one accept gets
+	 * lucky: so one warning per episode. */
+	if (c->retry_ms != 0 && c->count < c->exhausted_at) {
+		log_info("descriptors available again, accepting");
+		c->retry_ms = 0;
+		c->exhausted = false;
+		evtimer_del(c->retry_timer);
+		update_accepting(c);
+	}
 }
 
 static void on_input(struct evbuffer *buf, const struct evbuffer_cb_info *info,
@@ -159,10 +168,6 @@ conns_new_bufferevent(struct event_base *base, void *arg)
 		return NULL; /* evhttp then makes its own, untracked */
 	}
 	event_active(conn->found, 0, 0);
-	if (c->retry_ms != 0) {
-		log_info("descriptors available again, accepting");
-		c->retry_ms = 0;
-	}
 	if (++c->count >= c->max && !c->full) {
 		c->full = true;
 		log_warning("connection limit reached, pausing accepts "
@@ -212,9 +217,11 @@ on_accept_error(struct evconnlistener *listener, void *arg)
 		return;
 	}
 	if (c->retry_ms == 0) {
-		log_warning("out of descriptors, pausing accepts error=\"%s\"",
-		            strerror(err));
+		log_warning("out of descriptors, pausing accepts error=\"%s\" "
+		            "connections=%zu",
+		            strerror(err), c->count);
 		c->retry_ms = RETRY_FIRST_MS;
+		c->exhausted_at = c->count;
 	} else if (c->retry_ms < RETRY_MAX_MS) {
 		c->retry_ms *= 2;
 	}

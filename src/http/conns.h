@@ -33,9 +33,10 @@ struct conns {
 	size_t count;                    /* accepted and not yet closed */
 	size_t max;
 	int request_timeout_ms;
-	bool full;      /* accepting paused at max */
-	bool exhausted; /* accepting paused: out of descriptors */
-	int retry_ms;   /* next retry after running out of descriptors */
+	bool full;           /* accepting paused at max */
+	bool exhausted;      /* accepting paused: out of descriptors */
+	int retry_ms;        /* next retry after running out of descriptors */
+	size_t exhausted_at; /* connections open when they ran out */
 	struct event *retry_timer;
 };
 

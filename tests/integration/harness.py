@@ -201,6 +201,7 @@ class Service:
         self.proc = None
         self.exit_code = None
         self.wrapper = []  # e.g. a valgrind command line
+        self.preexec = None  # e.g. lower a resource limit
 
     def start(self, args=(), wait=True, timeout=10):
         self.log_file = open(self.log_path, "wb")
@@ -208,10 +209,15 @@ class Service:
                                      cwd=self.workdir,
                                      stdout=self.log_file,
                                      stderr=subprocess.STDOUT,
-                                     preexec_fn=_die_with_parent)
+                                     preexec_fn=self._preexec)
         if wait and not wait_until(self._answers, timeout):
             raise RuntimeError("service did not start:\n" + self.logs())
         return self
+
+    def _preexec(self):
+        _die_with_parent()
+        if self.preexec:
+            self.preexec()
 
     def _answers(self):
         if self.proc.poll() is not None:

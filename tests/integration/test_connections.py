@@ -1,0 +1,246 @@
+"""Hostile clients at the connection level (§7): slowloris, idle
+connections, MAX_CONNECTIONS, running out of descriptors; and load, with
+Redis killed in the middle of it."""
+
+import http.client
+import json
+import os
+import resource
+import socket
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import ServiceTest, main, wait_until  # noqa: E402
+
+
+def open_fds(pid):
+    return len(os.listdir("/proc/%d/fd" % pid))
+
+
+def cpu_seconds(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def closed_within(sock, seconds):
+    """Seconds until the peer closed sock, or None if it stayed open."""
+    sock.settimeout(0.1)
+    started = time.monotonic()
+    while time.monotonic() - started < seconds:
+        try:
+            if sock.recv(4096) == b"":
+                return time.monotonic() - started
+        except socket.timeout:
+            pass
+        except OSError:
+            return time.monotonic() - started
+    return None
+
+
+class Connections(ServiceTest):
+    def connect(self, svc):
+        return socket.create_connection(("127.0.0.1", svc.port), timeout=5)
+
+    def test_slowloris_closed_within_request_deadline(self):
+        svc = self.service({"HTTP_REQUEST_TIMEOUT_SECONDS": "2",
+                            "HTTP_IDLE_TIMEOUT_SECONDS": "30"})
+        slow = self.connect(svc)
+        request = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 100
+        started = time.monotonic()
+        closed = None
+        served = 0
+        for byte in request:
+            try:
+                slow.sendall(bytes([byte]))
+            except OSError:
+                closed = time.monotonic() - started
+                break
+            # Other clients are served meanwhile.
+            if svc.get("/healthz", timeout=2).status == 200:
+                served += 1
+            time.sleep(0.2)
+            if time.monotonic() - started > 4:
+                break
+        if closed is None:
+            left = closed_within(slow, 3)
+            closed = None if left is None else time.monotonic() - started
+        slow.close()
+        self.assertIsNotNone(closed, "the trickling connection stayed open")
+        self.assertGreaterEqual(closed, 1.8)
+        self.assertLess(closed, 3.5)
+        self.assertGreater(served, 5)
+
+    def test_idle_connection_closed(self):
+        svc = self.service({"HTTP_IDLE_TIMEOUT_SECONDS": "1"})
+        idle = self.connect(svc)
+        took = closed_within(idle, 4)
+        idle.close()
+        self.assertIsNotNone(took)
+        self.assertLess(took, 2.5)
+        # A kept-alive connection goes idle after its reply too.
+        conn = self.connect(svc)
+        conn.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        self.assertIn(b"200", conn.recv(4096))
+        took = closed_within(conn, 4)
+        conn.close()
+        self.assertIsNotNone(took)
+
+    def test_max_connections_pauses_accepting(self):
+        svc = self.service({"MAX_CONNECTIONS": "5", "HTTP_IDLE_TIMEOUT_SECONDS": "30"})
+        held = [self.connect(svc) for _ in range(5)]
+        time.sleep(0.3)
+        waiting = self.connect(svc)  # queued by the kernel, not accepted
+        waiting.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        waiting.settimeout(0.7)
+        with self.assertRaises(socket.timeout):
+            waiting.recv(4096)
+        self.assertIn("connection limit reached", svc.logs())
+        held.pop().close()
+        waiting.settimeout(3)
+        self.assertIn(b"200 OK", waiting.recv(4096))
+        for s in held:
+            s.close()
+        waiting.close()
+        self.assertTrue(wait_until(lambda: svc.get("/healthz").status == 200, 3))
+
+    def test_out_of_descriptors_pauses_without_spinning(self):
+        svc = self.service({"MAX_CONNECTIONS": "1000", "HTTP_IDLE_TIMEOUT_SECONDS": "30"},
+                           start=False)
+        svc.preexec = lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
+        svc.start()
+        socks = []
+        for _ in range(100):
+            try:
+                socks.append(self.connect(svc))
+            except OSError:
+                break
+        time.sleep(0.5)
+        before = cpu_seconds(svc.proc.pid)
+        time.sleep(1.5)
+        spent = cpu_seconds(svc.proc.pid) - before
+        self.assertLess(spent, 0.3, "accept loop spinning")
+        log = svc.logs()
+        self.assertEqual(log.count("out of descriptors"), 1, log[-2000:])
+        for s in socks:
+            s.close()
+        self.assertTrue(wait_until(lambda: svc.get("/healthz", timeout=2).status == 200, 5))
+        self.assertIn("descriptors available again", svc.logs())
+
+    def test_500_idle_connections_and_descriptors_back_to_baseline(self):
+        svc = self.service({"HTTP_IDLE_TIMEOUT_SECONDS": "30"})
+        self.assertTrue(self.wait_healthy(svc))
+        baseline = open_fds(svc.proc.pid)
+        idle = [self.connect(svc) for _ in range(500)]
+        self.assertTrue(wait_until(lambda: open_fds(svc.proc.pid) >= baseline + 500, 5))
+        started = time.monotonic()
+        sid = svc.request("POST", "/auth/create-session").json()["session_id"]
+        r = svc.request("POST", "/auth/validate-session?session_id=" + sid)
+        self.assertEqual(r.status, 200)
+        self.assertLess(time.monotonic() - started, 2)
+        for s in idle:
+            s.close()
+        self.assertTrue(wait_until(lambda: open_fds(svc.proc.pid) <= baseline, 5),
+                        (open_fds(svc.proc.pid), baseline))
+
+
+class Load(ServiceTest):
+    CLIENTS = 50
+    SECONDS = 10
+
+    def run_load(self, svc, seconds, during=None):
+        """Clients create and validate until time is up.  Returns the
+        statuses seen and the problems (hangs, broken replies)."""
+        stop = threading.Event()
+        lock = threading.Lock()
+        creates, validates, problems = [], [], []
+
+        def client():
+            conn = http.client.HTTPConnection("127.0.0.1", svc.port, timeout=5)
+            while not stop.is_set():
+                try:
+                    conn.request("POST", "/auth/create-session")
+                    r = conn.getresponse()
+                    body = r.read()
+                    with lock:
+                        creates.append(r.status)
+                    if r.status != 200:
+                        continue
+                    sid = json.loads(body)["session_id"]
+                    conn.request("POST", "/auth/validate-session?session_id=" + sid)
+                    r = conn.getresponse()
+                    r.read()
+                    with lock:
+                        validates.append((sid, r.status))
+                except socket.timeout as e:
+                    with lock:
+                        problems.append("hang: %r" % e)
+                    conn.close()
+                except (OSError, http.client.HTTPException, ValueError) as e:
+                    # A closed keep-alive connection is fine; reconnect.
+                    conn.close()
+                    if not isinstance(e, (ConnectionError, http.client.RemoteDisconnected,
+                                          http.client.CannotSendRequest)):
+                        with lock:
+                            problems.append(repr(e))
+            conn.close()
+        threads = [threading.Thread(target=client) for _ in range(self.CLIENTS)]
+        for t in threads:
+            t.start()
+        if during:
+            during()
+        time.sleep(seconds)
+        stop.set()
+        for t in threads:
+            t.join(15)
+        self.assertFalse(any(t.is_alive() for t in threads), "a client hung")
+        return creates, validates, problems
+
+    def stats(self):
+        db = self.redis.client()
+        h = db.call("HGETALL", "auth_stats")
+        db.close()
+        d = dict(zip(h[::2], h[1::2]))
+        return int(d.get("total_created", 0)), int(d.get("total_used", 0))
+
+    def test_load(self):
+        svc = self.service({"MAX_SESSIONS": "0", "LOG_LEVEL": "WARNING"})
+        self.assertTrue(self.wait_healthy(svc))
+        baseline = open_fds(svc.proc.pid)
+        creates, validates, problems = self.run_load(svc, self.SECONDS)
+        self.assertEqual(problems, [])
+        self.assertEqual([s for s in creates if s >= 500], [])
+        self.assertEqual([s for _, s in validates if s >= 500], [])
+        ok = [sid for sid, s in validates if s == 200]
+        self.assertEqual(len(ok), len(set(ok)), "a session validated twice")
+        self.assertEqual(self.stats(), (creates.count(200), len(ok)))
+        self.assertGreater(len(ok), 100)
+        self.assertTrue(wait_until(lambda: open_fds(svc.proc.pid) <= baseline, 15))
+        print("load: %d creates, %d validations" % (len(creates), len(validates)),
+              file=sys.stderr)
+
+    def test_redis_killed_during_load(self):
+        svc = self.service({"MAX_SESSIONS": "0", "LOG_LEVEL": "WARNING",
+                            "REDIS_TIMEOUT_MS": "500"})
+        self.assertTrue(self.wait_healthy(svc))
+        baseline = open_fds(svc.proc.pid)
+
+        def chaos():
+            time.sleep(2)
+            self.redis.kill()
+            time.sleep(1.5)
+            self.redis.start()
+        creates, validates, problems = self.run_load(svc, 6, during=chaos)
+        self.assertEqual(problems, [])
+        self.assertEqual(sorted({s for s in creates if s >= 500}), [503])
+        ok = [sid for sid, s in validates if s == 200]
+        self.assertEqual(len(ok), len(set(ok)))
+        self.assertTrue(self.wait_healthy(svc, 5))
+        self.assertTrue(wait_until(lambda: open_fds(svc.proc.pid) <= baseline, 15),
+                        (open_fds(svc.proc.pid), baseline))
+
+
+if __name__ == "__main__":
+    main()
