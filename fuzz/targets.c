@@ -1,10 +1,20 @@
 #include "targets.h"
 
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <event2/event.h>
 #include <json-c/json.h>
 
+#include "app.h"
+#include "config.h"
+#include "log.h"
 #include "session/create_request.h"
 #include "session/record.h"
 #include "session/session_id.h"
@@ -87,4 +97,93 @@ fuzz_record(const uint8_t *data, size_t len)
 		return;
 	obj = record_parse((const char *)data, len);
 	json_object_put(obj);
+}
+
+/*
+ * The HTTP request path: the whole service (evhttp, the router, every
+ * handler, with Redis unreachable) runs in this process, and each input is
+ * written raw into a loopback connection to it.  The loop then runs until
+ * the service has answered and closed, or a bounded number of turns.
+ */
+#define LOOP_TURNS 64
+
+static struct app *app;
+static struct event_base *base;
+static struct sockaddr_in addr;
+
+/* A port nothing listens on now. */
+static int
+free_port(void)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET};
+	socklen_t alen = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	int port;
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0 ||
+	    getsockname(fd, (struct sockaddr *)&a, &alen) != 0)
+		abort();
+	port = ntohs(a.sin_port);
+	close(fd);
+	return port;
+}
+
+static void
+start_service(void)
+{
+	static struct config cfg;
+	char port[16], err[256];
+
+	snprintf(port, sizeof(port), "%d", free_port());
+	setenv("PORT", port, 1);
+	setenv("REDIS_HOST", "127.0.0.1", 1);
+	setenv("REDIS_PORT", "1", 1); /* refused: every Redis route is 503 */
+	setenv("LOG_LEVEL", "ERROR", 1);
+	if (getenv("STATIC_DIR") == NULL)
+		setenv("STATIC_DIR", "static", 1);
+	if (!config_load(&cfg, "/dev/null", err, sizeof(err))) {
+		fprintf(stderr, "%s\n", err);
+		abort();
+	}
+	log_set_level(cfg.log_level);
+	app = app_create(&cfg);
+	if (app == NULL)
+		abort();
+	base = app_event_base(app);
+	addr.sin_family = AF_INET;
+	addr.sin_port = htons((uint16_t)cfg.port);
+	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+}
+
+void
+fuzz_http(const uint8_t *data, size_t len)
+{
+	char reply[4096];
+	int fd;
+
+	if (len > FUZZ_INPUT_MAX)
+		return;
+	if (app == NULL)
+		start_service();
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0)
+		abort();
+	/* Loopback buffers hold a whole input: no need to interleave. */
+	if (write(fd, data, len) != (ssize_t)len)
+		abort();
+	shutdown(fd, SHUT_WR);
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	for (int turn = 0; turn < LOOP_TURNS; turn++) {
+		ssize_t n;
+
+		event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+		n = read(fd, reply, sizeof(reply));
+		if (n == 0)
+			break; /* answered and closed */
+	}
+	close(fd);
+	/* Let the service see the close and free the connection. */
+	for (int turn = 0; turn < 4; turn++)
+		event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
 }

@@ -33,14 +33,14 @@ meson test -C build-sanitize --setup=sanitize --no-suite valgrind --print-errorl
 
 # Each fuzz target for a bounded time, from the kept corpus; a crash fails
 # the run and leaves its input in build-fuzz/.
-fuzz_targets=(session_id create_body record)
+fuzz_targets=(session_id create_body record http)
 [ -f build-fuzz/build.ninja ] ||
 	CC=clang meson setup build-fuzz -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false
 ninja -C build-fuzz "${fuzz_targets[@]/#/fuzz/fuzz_}"
 for target in "${fuzz_targets[@]}"; do
 	echo "test: fuzzing $target for ${FUZZ_SECONDS:-10} s"
 	found=$(mktemp -d)
-	build-fuzz/fuzz/fuzz_"$target" -max_total_time="${FUZZ_SECONDS:-10}" \
+	STATIC_DIR=static build-fuzz/fuzz/fuzz_"$target" -max_total_time="${FUZZ_SECONDS:-10}" \
 		-max_len=4096 -print_final_stats=0 \
 		-artifact_prefix="build-fuzz/crash-$target-" \
 		"$found" "fuzz/corpus/$target" 2>build-fuzz/fuzz-"$target".log ||

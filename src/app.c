@@ -195,20 +195,44 @@ app_finish(struct app *app)
 	}
 }
 
-int
-app_run(const struct config *cfg)
+struct app *
+app_create(const struct config *cfg)
 {
-	struct app app = {0};
-	int status = EXIT_FAILURE;
+	struct app *app = calloc(1, sizeof(*app));
 
 	/* A client that disconnects mid-reply must not kill the process. */
 	signal(SIGPIPE, SIG_IGN);
-	if (app_start(&app, cfg)) {
-		event_base_dispatch(app.base);
-		status = EXIT_SUCCESS;
-	} else {
+	if (app == NULL || !app_start(app, cfg)) {
 		log_error("start-up failed");
+		app_destroy(app);
+		return NULL;
 	}
-	app_finish(&app);
-	return status;
+	return app;
+}
+
+struct event_base *
+app_event_base(const struct app *app)
+{
+	return app->base;
+}
+
+void
+app_destroy(struct app *app)
+{
+	if (app == NULL)
+		return;
+	app_finish(app);
+	free(app);
+}
+
+int
+app_run(const struct config *cfg)
+{
+	struct app *app = app_create(cfg);
+
+	if (app == NULL)
+		return EXIT_FAILURE;
+	event_base_dispatch(app->base);
+	app_destroy(app);
+	return EXIT_SUCCESS;
 }

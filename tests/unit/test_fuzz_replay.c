@@ -66,3 +66,8 @@ Test(fuzz_replay, record)
 {
 	replay("record", fuzz_record);
 }
+
+Test(fuzz_replay, http)
+{
+	replay("http", fuzz_http);
+}
