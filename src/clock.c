@@ -11,6 +11,14 @@ clock_monotonic_us(void)
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
+struct timeval
+clock_timeval_ms(int ms)
+{
+	struct timeval tv = {ms / 1000, (suseconds_t)(ms % 1000) * 1000};
+
+	return tv;
+}
+
 void
 clock_format_iso8601(time_t t, char out[CLOCK_ISO8601_LEN])
 {

@@ -11,6 +11,7 @@
 #include <event2/http.h>
 #include <event2/listener.h>
 
+#include "../clock.h"
 #include "../log.h"
 
 #define RETRY_FIRST_MS 50
@@ -109,7 +110,7 @@ on_input(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
 {
 	struct conn *conn = arg;
 	int ms = conn->owner->request_timeout_ms;
-	struct timeval tv = {ms / 1000, (suseconds_t)(ms % 1000) * 1000};
+	struct timeval tv = clock_timeval_ms(ms);
 
 	(void)buf;
 	if (info->n_added == 0 || conn->in_request)
@@ -227,8 +228,7 @@ on_accept_error(struct evconnlistener *listener, void *arg)
 	}
 	c->exhausted = true;
 	update_accepting(c);
-	tv.tv_sec = c->retry_ms / 1000;
-	tv.tv_usec = (suseconds_t)(c->retry_ms % 1000) * 1000;
+	tv = clock_timeval_ms(c->retry_ms);
 	evtimer_add(c->retry_timer, &tv);
 }
 

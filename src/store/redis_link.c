@@ -90,7 +90,7 @@ static void link_connect(struct redis_link *link);
 static void
 set_timer_ms(struct event *ev, int ms)
 {
-	struct timeval tv = {ms / 1000, (suseconds_t)(ms % 1000) * 1000};
+	struct timeval tv = clock_timeval_ms(ms);
 
 	evtimer_add(ev, &tv);
 }
