@@ -1,0 +1,2 @@
+-- wrk: POST with an empty body (create-session).
+wrk.method = "POST"

@@ -1,0 +1,277 @@
+"""Runs the benchmark of bench/run.sh: the service against the bare evhttp
+ceiling and the one-round-trip ceiling, interleaved (service, bare,
+one-rtt, service, bare, one-rtt, ...) so that a noisy machine hits all
+three alike; then memory and the status walk.  Writes
+docs/bench-results.md and prints it."""
+
+import http.client
+import os
+import re
+import resource
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "integration"))
+from harness import RedisClient, free_port, wait_until  # noqa: E402
+
+BUILD = sys.argv[1] if len(sys.argv) > 1 else "build-release"
+SECONDS = int(os.environ.get("BENCH_SECONDS", "3"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "2"))
+CONNS = (1, 16, 256)
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+RECORD = ('{"used":false,"iframe_opened":false,"session_id":"%s",'
+          '"created_at":"2026-11-22T10:00:00Z","expires_at":"2026-11-22T11:00:00Z"}')
+
+
+def start(args, env=None):
+    return subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+
+
+def wait_http(port, path="/"):
+    def ok():
+        try:
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            c.request("GET", path)
+            c.getresponse().read()
+            return True
+        except OSError:
+            return False
+    if not wait_until(ok, 10):
+        raise RuntimeError("nothing answers on %d" % port)
+
+
+def wrk(port, path, conns, script=None, script_args=()):
+    args = ["wrk", "-t", "2" if conns > 1 else "1", "-c", str(conns),
+            "-d", "%ds" % SECONDS, "--latency", "--timeout", "5s"]
+    if script:
+        args += ["-s", os.path.join(HERE, script)]
+    args.append("http://127.0.0.1:%d%s" % (port, path))
+    if script_args:
+        args += ["--"] + list(script_args)
+    out = subprocess.run(args, capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+
+    def pct(p):
+        m = re.search(r"\s%s%%\s+([\d.]+)(us|ms|s)" % p, out)
+        scale = {"us": 0.001, "ms": 1, "s": 1000}[m.group(2)]
+        return float(m.group(1)) * scale
+    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    errors = re.search(r"Socket errors:.*timeout (\d+)", out)
+    return {"rps": rps, "p50": pct(50), "p99": pct(99),
+            "non2xx": int(bad.group(1)) if bad else 0,
+            "timeouts": int(errors.group(1)) if errors else 0}
+
+
+class Bench:
+    def __init__(self):
+        resource.setrlimit(resource.RLIMIT_NOFILE, (20000, 20000))
+        self.dir = tempfile.mkdtemp(prefix="iframe-auth-bench-")
+        self.redis_port = free_port()
+        self.redis = start(["redis-server", "--port", str(self.redis_port),
+                            "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                            "--dir", self.dir])
+        time.sleep(0.3)
+        self.db = RedisClient(self.redis_port, timeout=60)
+        self.ports = {}
+        self.procs = {}
+
+    def start_service(self, extra=None):
+        port = free_port()
+        env = {"PATH": os.environ["PATH"], "PORT": str(port),
+               "REDIS_HOST": "127.0.0.1", "REDIS_PORT": str(self.redis_port),
+               "LOG_LEVEL": "ERROR", "MAX_SESSIONS": "0",
+               "STATIC_DIR": os.path.join(ROOT, "static")}
+        env.update(extra or {})
+        self.procs["service"] = start([os.path.join(BUILD, "iframe-auth")], env)
+        self.ports["service"] = port
+        wait_http(port, "/healthz")
+        wait_until(lambda: self._healthy(port), 5)
+
+    def _healthy(self, port):
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+        c.request("GET", "/auth/redis-health")
+        return c.getresponse().status == 200
+
+    def start_baselines(self):
+        for name, args in (("bare", []), ("one_rtt", [str(self.redis_port)])):
+            port = free_port()
+            self.procs[name] = start([os.path.join(BUILD, "bench", "bench-" + name.replace("_", "-")),
+                                      str(port)] + args)
+            self.ports[name] = port
+            wait_http(port)
+
+    def stop(self, name):
+        p = self.procs.pop(name)
+        p.send_signal(signal.SIGTERM)
+        p.wait(10)
+
+    def insert_sessions(self, n, used=False):
+        ids = [str(uuid.uuid4()) for _ in range(n)]
+        for i in range(0, n, 5000):
+            self.db.pipeline([("SET", "auth_session:" + sid,
+                               RECORD % sid if not used else
+                               RECORD.replace('{"used":false', '{"used":true') % sid,
+                               "EX", 3600) for sid in ids[i:i + 5000]])
+        return ids
+
+    def rss_kb(self, name, field="VmRSS"):
+        with open("/proc/%d/status" % self.procs[name].pid) as f:
+            return int(re.search(field + r":\s+(\d+)", f.read()).group(1))
+
+    def close(self):
+        for name in list(self.procs):
+            self.stop(name)
+        self.redis.kill()
+        self.redis.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def scenario(b, name, path, conns, script=None, prepare=None):
+    """Interleaved runs; returns {target: averaged result}."""
+    runs = {"service": [], "bare": [], "one_rtt": []}
+    for _ in range(ROUNDS):
+        for target in ("service", "bare", "one_rtt"):
+            args = ()
+            if prepare and target == "service":
+                args = prepare()
+            runs[target].append(wrk(b.ports[target], path if target == "service" else "/",
+                                    conns, script, args))
+    avg = {}
+    for target, rs in runs.items():
+        avg[target] = {k: sum(r[k] for r in rs) / len(rs) for k in rs[0]}
+        avg[target]["non2xx"] = sum(r["non2xx"] for r in rs)
+        avg[target]["timeouts"] = sum(r["timeouts"] for r in rs)
+    return avg
+
+
+def main():
+    b = Bench()
+    lines = []
+    try:
+        b.start_service()
+        b.start_baselines()
+        ids_file = os.path.join(b.dir, "ids")
+
+        def prepare_validate():
+            # Enough fresh sessions for one run at any rate seen here.
+            ids = b.insert_sessions(60000 * SECONDS)
+            with open(ids_file, "w") as f:
+                f.write("\n".join(ids) + "\n")
+            return (ids_file, "2")
+
+        results = []
+        for conns in CONNS:
+            results.append(("create-session", conns,
+                            scenario(b, "create", "/auth/create-session", conns, "post.lua")))
+            results.append(("validate-session", conns,
+                            scenario(b, "validate", "", conns, "validate.lua", prepare_validate)))
+            results.append(("redis-health", conns,
+                            scenario(b, "health", "/auth/redis-health", conns)))
+        b.db.call("FLUSHALL")
+        b.insert_sessions(1000)
+        for conns in CONNS:
+            results.append(("session-status, 1 000 sessions", conns,
+                            scenario(b, "status", "/auth/session-status", conns)))
+        b.insert_sessions(99000)
+        for conns in CONNS:
+            results.append(("session-status, 100 000 sessions", conns,
+                            scenario(b, "status", "/auth/session-status", conns)))
+
+        # One status walk over 100 000 sessions, timed alone.
+        walks = []
+        for _ in range(5):
+            c = http.client.HTTPConnection("127.0.0.1", b.ports["service"], timeout=30)
+            t = time.monotonic()
+            c.request("GET", "/auth/session-status")
+            c.getresponse().read()
+            walks.append((time.monotonic() - t) * 1000)
+        walk_ms = sorted(walks)[len(walks) // 2]
+
+        # Validate p99 with a status walk always running alongside.
+        stop = threading.Event()
+
+        def walker():
+            c = http.client.HTTPConnection("127.0.0.1", b.ports["service"], timeout=30)
+            while not stop.is_set():
+                c.request("GET", "/auth/session-status")
+                c.getresponse().read()
+        args = prepare_validate()
+        alone = wrk(b.ports["service"], "", 16, "validate.lua", args)
+        args = prepare_validate()
+        t = threading.Thread(target=walker)
+        t.start()
+        during = wrk(b.ports["service"], "", 16, "validate.lua", args)
+        stop.set()
+        t.join()
+
+        # RSS with 10 000 idle connections.
+        idle = [socket.create_connection(("127.0.0.1", b.ports["service"])) for _ in range(10000)]
+        time.sleep(1)
+        rss_idle = b.rss_kb("service")
+        for s in idle:
+            s.close()
+        peak = b.rss_kb("service", "VmHWM")
+
+        # Redis memory per session: creates through the API, cap on.
+        b.stop("service")
+        b.db.call("FLUSHALL")
+        b.start_service({"MAX_SESSIONS": "100000000"})
+        before = int(re.search(r"used_memory:(\d+)", b.db.call("INFO", "memory")).group(1))
+        wrk(b.ports["service"], "/auth/create-session", 16, "post.lua")
+        while int(b.db.call("HGET", "auth_stats", "total_created")) < 100000:
+            wrk(b.ports["service"], "/auth/create-session", 16, "post.lua")
+        created = int(b.db.call("HGET", "auth_stats", "total_created"))
+        after = int(re.search(r"used_memory:(\d+)", b.db.call("INFO", "memory")).group(1))
+        per_session = (after - before) / created
+    finally:
+        b.close()
+
+    lines.append("| scenario | conns | req/s | p50 ms | p99 ms | non-2xx | "
+                 "× bare req/s | × one-rtt req/s | × bare p99 | × one-rtt p99 |")
+    lines.append("|---|---|---|---|---|---|---|---|---|---|")
+    invalid = False
+    for name, conns, r in results:
+        s, bare, one = r["service"], r["bare"], r["one_rtt"]
+        mark = ""
+        if s["non2xx"] or s["timeouts"] or bare["non2xx"] or one["non2xx"]:
+            mark = " **invalid**"
+            invalid = True
+        lines.append("| %s%s | %d | %.0f | %.2f | %.2f | %d | %.2f | %.2f | %.2f | %.2f |" % (
+            name, mark, conns, s["rps"], s["p50"], s["p99"], s["non2xx"],
+            s["rps"] / bare["rps"], s["rps"] / one["rps"],
+            s["p99"] / bare["p99"], s["p99"] / one["p99"]))
+    lines.append("")
+    lines.append("Baselines in the same runs: " + "; ".join(
+        "%s c=%d bare %.0f req/s p99 %.2f ms, one-rtt %.0f req/s p99 %.2f ms" % (
+            name, conns, r["bare"]["rps"], r["bare"]["p99"], r["one_rtt"]["rps"], r["one_rtt"]["p99"])
+        for name, conns, r in results if name in ("validate-session", "create-session")))
+    lines.append("")
+    lines.append("| figure | value |")
+    lines.append("|---|---|")
+    lines.append("| session-status, one walk over 100 000 sessions (median of 5) | %.0f ms |" % walk_ms)
+    lines.append("| validate p99 at 16 conns, alone / with walks running | %.2f ms / %.2f ms (× %.2f) |" % (
+        alone["p99"], during["p99"], during["p99"] / alone["p99"]))
+    lines.append("| service RSS with 10 000 idle connections | %.1f MB |" % (rss_idle / 1024))
+    lines.append("| service peak RSS (whole run) | %.1f MB |" % (peak / 1024))
+    lines.append("| Redis memory per session (%d creates through the API, cap accounting on) | %.0f B |" % (
+        created, per_session))
+    if invalid:
+        lines.append("")
+        lines.append("**Some runs had non-2xx answers or timeouts: marked invalid.**")
+    report = "\n".join(lines) + "\n"
+    with open(os.path.join(ROOT, "docs", "bench-results.md"), "w") as f:
+        f.write(report)
+    print(report)
+
+
+if __name__ == "__main__":
+    main()
