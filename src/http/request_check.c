@@ -1,6 +1,7 @@
 #include "request_check.h"
 
 #include <stddef.h>
+#include <string.h>
 #include <strings.h>
 
 #include <sys/queue.h>
@@ -12,12 +13,14 @@ request_check(const struct evkeyvalq *headers, int major, int minor)
 {
 	const struct evkeyval *h;
 	int count = 0, hosts = 0, lengths = 0, encodings = 0;
+	size_t size = 0;
 
 	if (major != 1 || (minor != 0 && minor != 1))
 		return "unsupported HTTP version";
 	TAILQ_FOREACH(h, headers, next)
 	{
 		count++;
+		size += strlen(h->key) + strlen(h->value) + 4; /* ": ", CRLF */
 		if (strcasecmp(h->key, "Host") == 0)
 			hosts++;
 		else if (strcasecmp(h->key, "Content-Length") == 0)
@@ -27,6 +30,8 @@ request_check(const struct evkeyvalq *headers, int major, int minor)
 	}
 	if (count > REQUEST_HEADERS_MAX)
 		return "too many headers";
+	if (size > REQUEST_HEADERS_SIZE_MAX)
+		return "headers over 8192 bytes";
 	if (minor == 1 && hosts != 1)
 		return hosts == 0 ? "HTTP/1.1 request without Host"
 		                  : "more than one Host header";

@@ -6,12 +6,14 @@
 
 struct evkeyvalq;
 
-#define REQUEST_HEADERS_MAX 100
+#define REQUEST_HEADERS_MAX      100
+#define REQUEST_HEADERS_SIZE_MAX 8192
 
 /* NULL when the request is acceptable, otherwise why it is not:
  * an HTTP version other than 1.0 or 1.1, HTTP/1.1 without Host (or with
  * several), more than one Content-Length, Content-Length together with
- * Transfer-Encoding, or more than REQUEST_HEADERS_MAX headers. */
+ * Transfer-Encoding, more than REQUEST_HEADERS_MAX headers, or headers over
+ * REQUEST_HEADERS_SIZE_MAX bytes in all. */
 const char *request_check(const struct evkeyvalq *headers, int major,
                           int minor);
 

@@ -15,11 +15,13 @@
 #include "reply.h"
 #include "request_check.h"
 
-/* The limits of §7.  Bodies up to EVHTTP_BODY_MAX are read so that the
- * 413 for those over BODY_MAX is ours, in JSON with our headers. */
-#define MAX_HEADERS_SIZE 8192
-#define BODY_MAX         8192
-#define EVHTTP_BODY_MAX  ((ev_ssize_t)64 << 10)
+/* The limits of §7.  evhttp reads headers up to EVHTTP_HEADERS_MAX and
+ * bodies up to EVHTTP_BODY_MAX, so that the answers for those over the
+ * real limits (request_check.h, BODY_MAX) are ours, in JSON with our
+ * headers; only beyond these does evhttp answer by itself. */
+#define EVHTTP_HEADERS_MAX ((ev_ssize_t)64 << 10)
+#define BODY_MAX           8192
+#define EVHTTP_BODY_MAX    ((ev_ssize_t)64 << 10)
 
 struct server {
 	struct event_base *base;
@@ -153,7 +155,7 @@ server_create(struct event_base *base, const struct server_options *opt)
 	                   EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
 	                   EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE |
 	                   EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH);
-	evhttp_set_max_headers_size(srv->http, MAX_HEADERS_SIZE);
+	evhttp_set_max_headers_size(srv->http, EVHTTP_HEADERS_MAX);
 	evhttp_set_max_body_size(srv->http, EVHTTP_BODY_MAX);
 	evhttp_set_timeout(srv->http, opt->idle_timeout_seconds);
 	evhttp_set_gencb(srv->http, on_request, srv);
