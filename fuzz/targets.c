@@ -62,6 +62,36 @@ fuzz_session_id(const uint8_t *data, size_t len)
 	free(query);
 }
 
+/* Marks record used as the validate script does, and checks that the
+ * answer cut from it is a JSON object with valid, used_at and the id. */
+static void
+check_answer(const char *record)
+{
+	static const char unused[] = "{\"used\":false,";
+	struct record_answer a;
+	struct json_object *obj, *v;
+	char *used, *answer;
+
+	if (asprintf(&used,
+	             "{\"used\":true,\"used_at\":\"2026-11-22T10:30:00Z\",%s",
+	             record + sizeof(unused) - 1) < 0)
+		abort();
+	if (!record_answer(used, strlen(used), &a) ||
+	    asprintf(&answer, "{\"valid\":true,%.*s%.*s", (int)a.used_at_len,
+	             a.used_at, (int)a.rest_len, a.rest) < 0)
+		abort();
+	obj = json_tokener_parse(answer);
+	if (obj == NULL || !json_object_object_get_ex(obj, "valid", &v) ||
+	    !json_object_get_boolean(v) ||
+	    !json_object_object_get_ex(obj, "used_at", NULL) ||
+	    !json_object_object_get_ex(obj, "session_id", NULL) ||
+	    json_object_object_get_ex(obj, "used", NULL))
+		abort();
+	json_object_put(obj);
+	free(answer);
+	free(used);
+}
+
 void
 fuzz_create_body(const uint8_t *data, size_t len)
 {
@@ -76,13 +106,15 @@ fuzz_create_body(const uint8_t *data, size_t len)
 		    "550e8400-e29b-41d4-a716-446655440000", 0, 60, &req);
 		struct json_object *parsed;
 
-		/* Whatever is accepted must make a record that reads back. */
+		/* Whatever is accepted must make a record that reads back,
+		 * and, once marked used, a validate answer that parses. */
 		if (record == NULL)
 			abort();
 		parsed = record_parse(record, strlen(record));
 		if (parsed == NULL)
 			abort();
 		json_object_put(parsed);
+		check_answer(record);
 		free(record);
 		create_request_finish(&req);
 	}
@@ -92,11 +124,19 @@ void
 fuzz_record(const uint8_t *data, size_t len)
 {
 	struct json_object *obj;
+	struct record_answer a;
 
 	if (len > FUZZ_INPUT_MAX)
 		return;
 	obj = record_parse((const char *)data, len);
 	json_object_put(obj);
+	/* The pieces must lie inside the input (ASan checks the reads). */
+	if (record_answer((const char *)data, len, &a)) {
+		volatile char sink = a.used_at[a.used_at_len - 1];
+
+		sink = a.rest[a.rest_len - 1];
+		(void)sink;
+	}
 }
 
 /*

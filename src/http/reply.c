@@ -72,19 +72,36 @@ reply_send(struct http_call *call, int status, const char *content_type,
 }
 
 void
-reply_json(struct http_call *call, int status, struct json_object *obj)
+reply_json_text(struct http_call *call, int status, size_t n,
+                const char *const text[], const size_t len[])
 {
 	struct evbuffer *body = evbuffer_new();
-	size_t len;
-	const char *text;
 
-	text = json_object_to_json_string_length(
-	    obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
-	if (body != NULL && text != NULL)
-		evbuffer_add(body, text, len);
+	for (size_t i = 0; body != NULL && i < n; i++) {
+		if (evbuffer_add(body, text[i], len[i]) != 0) {
+			evbuffer_free(body);
+			body = NULL;
+		}
+	}
+	if (body == NULL) {
+		log_error("out of memory for a reply");
+		status = 503;
+	}
 	reply_send(call, status, "application/json", body);
 	if (body != NULL)
 		evbuffer_free(body);
+}
+
+void
+reply_json(struct http_call *call, int status, struct json_object *obj)
+{
+	size_t len = 0;
+	const char *text = json_object_to_json_string_length(
+	    obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+
+	if (text == NULL)
+		text = "";
+	reply_json_text(call, status, 1, &text, &len);
 	json_object_put(obj);
 }
 

@@ -21,6 +21,10 @@ void reply_add_header(struct http_call *call, const char *name,
 void reply_send(struct http_call *call, int status, const char *content_type,
                 struct evbuffer *body);
 
+/* Sends the n pieces of text, joined in order, as a JSON body. */
+void reply_json_text(struct http_call *call, int status, size_t n,
+                     const char *const text[], const size_t len[]);
+
 /* Sends obj as JSON and releases obj. */
 void reply_json(struct http_call *call, int status, struct json_object *obj);
 

@@ -10,16 +10,19 @@
 #include "create_request.h"
 #include "json_input.h"
 
+/* The fixed part of a record: the flags, the id and both timestamps. */
+#define RECORD_HEAD_MAX 192
+
 char *
 record_serialize(const char *session_id, time_t created, time_t expires,
                  const struct create_request *req)
 {
 	char created_at[CLOCK_ISO8601_LEN], expires_at[CLOCK_ISO8601_LEN];
 	const char *user_id = NULL;
+	const char *metadata = req != NULL ? req->metadata : NULL;
 	struct json_object *uid = NULL;
-	char *out = NULL;
-	size_t len;
-	FILE *f;
+	size_t cap = RECORD_HEAD_MAX;
+	char *out;
 
 	clock_format_iso8601(created, created_at);
 	clock_format_iso8601(expires, expires_at);
@@ -31,27 +34,59 @@ record_serialize(const char *session_id, time_t created, time_t expires,
 		user_id = json_object_to_json_string_ext(
 		    uid,
 		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+		cap += sizeof(",\"user_id\":") + strlen(user_id);
 	}
-	f = open_memstream(&out, &len);
-	if (f == NULL) {
-		json_object_put(uid);
-		return NULL;
-	}
-	fprintf(f,
-	        "{\"used\":false,\"iframe_opened\":false,\"session_id\":\"%s\","
-	        "\"created_at\":\"%s\",\"expires_at\":\"%s\"",
-	        session_id, created_at, expires_at);
-	if (user_id != NULL)
-		fprintf(f, ",\"user_id\":%s", user_id);
-	if (req != NULL && req->metadata != NULL)
-		fprintf(f, ",\"metadata\":%s", req->metadata);
-	fputc('}', f);
-	if (fclose(f) != 0) {
-		free(out);
-		out = NULL;
-	}
+	if (metadata != NULL)
+		cap += sizeof(",\"metadata\":") + strlen(metadata);
+	out = malloc(cap);
+	if (out != NULL)
+		snprintf(out, cap,
+		         "{\"used\":false,\"iframe_opened\":false,"
+		         "\"session_id\":\"%s\",\"created_at\":\"%s\","
+		         "\"expires_at\":\"%s\"%s%s%s%s}",
+		         session_id, created_at, expires_at,
+		         user_id != NULL ? ",\"user_id\":" : "",
+		         user_id != NULL ? user_id : "",
+		         metadata != NULL ? ",\"metadata\":" : "",
+		         metadata != NULL ? metadata : "");
 	json_object_put(uid);
 	return out;
+}
+
+/* Steps *p over the literal lit if the text at *p starts with it. */
+static bool
+skip(const char **p, const char *end, const char *lit)
+{
+	size_t n = strlen(lit);
+
+	if ((size_t)(end - *p) < n || memcmp(*p, lit, n) != 0)
+		return false;
+	*p += n;
+	return true;
+}
+
+bool
+record_answer(const char *text, size_t len, struct record_answer *out)
+{
+	const char *p = text, *end = text + len;
+	const size_t stamp = CLOCK_ISO8601_LEN - 1;
+
+	if (!skip(&p, end, "{\"used\":true,"))
+		return false;
+	out->used_at = p;
+	if (!skip(&p, end, "\"used_at\":\"") || (size_t)(end - p) < stamp ||
+	    memchr(p, '"', stamp) != NULL || memchr(p, '\\', stamp) != NULL)
+		return false;
+	p += stamp;
+	if (!skip(&p, end, "\","))
+		return false;
+	out->used_at_len = (size_t)(p - out->used_at);
+	if (!skip(&p, end, "\"iframe_opened\":") ||
+	    !(skip(&p, end, "true,") || skip(&p, end, "false,")))
+		return false;
+	out->rest = p;
+	out->rest_len = (size_t)(end - p);
+	return skip(&p, end, "\"session_id\":\"") && end[-1] == '}';
 }
 
 static bool

@@ -4,7 +4,9 @@
  *   {"used":false,"iframe_opened":false,"session_id":...}
  * and marking used turns the head into {"used":true,"used_at":"...",
  * so that the Redis scripts can check and flip the flags by position,
- * before any field a client chose.  Readers use record_parse().
+ * before any field a client chose.  Readers use record_parse(), except
+ * validate-session, which answers from the head by position
+ * (record_answer()).
  */
 #ifndef IFRAME_AUTH_SESSION_RECORD_H
 #define IFRAME_AUTH_SESSION_RECORD_H
@@ -24,5 +26,22 @@ char *record_serialize(const char *session_id, time_t created, time_t expires,
 /* Parses a stored record and checks its required fields (session_id,
  * created_at, expires_at, used, iframe_opened).  NULL when malformed. */
 struct json_object *record_parse(const char *text, size_t len);
+
+/* The 200 answer of validate-session in two pieces of a record that the
+ * service wrote and has just marked used, to send after {"valid":true,:
+ * the "used_at" member with its comma, then everything from
+ * "session_id" to the closing brace (session_id, created_at, expires_at
+ * and user_id and metadata when present), already JSON. */
+struct record_answer {
+	const char *used_at;
+	size_t used_at_len;
+	const char *rest;
+	size_t rest_len;
+};
+
+/* Finds the pieces by position, with no parsing: the hot path of
+ * validate-session.  False when the head is not the one the service
+ * writes. */
+bool record_answer(const char *text, size_t len, struct record_answer *out);
 
 #endif

@@ -361,3 +361,62 @@ Test(record, parse_rejects_wrong_types)
 	                "\"expires_at\":null}");
 #undef REST
 }
+
+#define USED_HEAD "{\"used\":true,\"used_at\":\"2026-11-22T10:30:05Z\","
+#define USED_REST                                                            \
+	"\"session_id\":\"" ID "\",\"created_at\":\"2026-11-22T10:30:00Z\"," \
+	"\"expires_at\":\"2026-11-22T11:00:00Z\",\"user_id\":\"alice\","     \
+	"\"metadata\":{\"iframe_opened\":1}}"
+
+static bool
+answer(const char *text, struct record_answer *a)
+{
+	return record_answer(text, strlen(text), a);
+}
+
+Test(record, answer_cuts_used_at_and_the_fields_after_the_flags)
+{
+	struct record_answer a;
+	static const char *const heads[] = {
+	    USED_HEAD "\"iframe_opened\":false,",
+	    USED_HEAD "\"iframe_opened\":true,",
+	};
+
+	for (size_t i = 0; i < 2; i++) {
+		char *text;
+
+		cr_assert(asprintf(&text, "%s%s", heads[i], USED_REST) > 0);
+		cr_assert(answer(text, &a), "%s", text);
+		cr_expect_eq(a.used_at_len,
+		             strlen("\"used_at\":\"2026-11-22T10:30:05Z\","));
+		cr_expect_eq(strncmp(a.used_at,
+		                     "\"used_at\":\"2026-11-22T10:30:05Z\",",
+		                     a.used_at_len),
+		             0);
+		cr_expect_eq(a.rest_len, strlen(USED_REST));
+		cr_expect_eq(strncmp(a.rest, USED_REST, a.rest_len), 0);
+		free(text);
+	}
+}
+
+Test(record, answer_refuses_other_heads)
+{
+	static const char *const texts[] = {
+	    "",
+	    "{",
+	    HEAD ID "\"}",
+	    "{\"used\":true,\"iframe_opened\":false," USED_REST,
+	    "{\"used\":true,\"used_at\":\"2026-11-22T10:30:05\","
+	    "\"iframe_opened\":false," USED_REST,
+	    "{\"used\":true,\"used_at\":\"2026-11-22T1\"\":05Z\","
+	    "\"iframe_opened\":false," USED_REST,
+	    USED_HEAD "\"iframe_opened\":null," USED_REST,
+	    USED_HEAD "\"iframe_opened\":false,\"user_id\":\"x\"}",
+	    USED_HEAD "\"iframe_opened\":false,\"session_id\":\"" ID "\"",
+	    USED_HEAD "\"iframe_opened\":false,",
+	};
+	struct record_answer a;
+
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
+		cr_expect_not(answer(texts[i], &a), "accepted %s", texts[i]);
+}
