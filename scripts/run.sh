@@ -30,12 +30,15 @@ redis_port=$(config_value REDIS_PORT 6379)
 redis_socket=$(config_value REDIS_SOCKET "")
 redis_password=$(config_value REDIS_PASSWORD "")
 
-redis_answers() {
+redis_cli() {
 	local args=(-h "$redis_host" -p "$redis_port")
 	[ -z "$redis_socket" ] || args=(-s "$redis_socket")
 	[ -z "$redis_password" ] || args+=(--no-auth-warning -a "$redis_password")
+	timeout 2 redis-cli "${args[@]}" "$@" 2>&1
+}
+redis_answers() {
 	# Any answer (even NOAUTH) means something is listening there.
-	[ -n "$(timeout 2 redis-cli "${args[@]}" ping 2>&1 | grep -vi 'could not connect\|connection refused')" ]
+	[ -n "$(redis_cli ping | grep -vi 'could not connect\|connection refused')" ]
 }
 
 redis_pid=
@@ -55,7 +58,14 @@ trap cleanup EXIT
 # Redis, through the EXIT trap.
 trap 'exit 0' INT TERM
 
-if ! redis_answers; then
+if redis_answers; then
+	# Debian's redis-server package starts one without an append-only
+	# file: sessions would not survive its restart (README, "Data in Redis").
+	if [ "$(redis_cli config get appendonly | tail -n 1)" = "no" ]; then
+		echo "run: warning: the Redis at $redis_host:$redis_port keeps no append-only file;" \
+			"./scripts/setup_redis.sh configures it" >&2
+	fi
+else
 	if [ -n "$redis_socket" ]; then
 		echo "run: nothing answers at $redis_socket" >&2
 		exit 1

@@ -29,6 +29,7 @@ struct create_ctx {
 	char id[SESSION_ID_LEN + 1];
 	int ttl;
 	time_t expires;
+	char expires_at[CLOCK_ISO8601_LEN];
 };
 
 /* The 200 answer, formatted directly: this is the hot path.  Nothing in
@@ -38,18 +39,16 @@ static void
 reply_created(struct create_ctx *ctx)
 {
 	const struct api *api = ctx->call->ctx;
-	char expires_at[CLOCK_ISO8601_LEN];
 	char text[CONFIG_STRING_MAX + 256];
 	const char *texts[] = {text};
 	size_t len;
 
-	clock_format_iso8601(ctx->expires, expires_at);
 	len = (size_t)snprintf(
 	    text, sizeof(text),
 	    "{\"session_id\":\"%s\",\"expires_in_minutes\":%d,"
 	    "\"expires_in_seconds\":%d,\"expires_at\":\"%s\","
 	    "\"iframe_url\":\"%s" IFRAME_PATH "%s\",\"storage\":\"redis\"}",
-	    ctx->id, ctx->ttl / 60, ctx->ttl, expires_at,
+	    ctx->id, ctx->ttl / 60, ctx->ttl, ctx->expires_at,
 	    api->cfg->public_base_url, ctx->id);
 	reply_json_text(ctx->call, 200, 1, texts, &len);
 }
@@ -119,6 +118,7 @@ sessions_create(struct http_call *call)
 	ctx->ttl = req.ttl_seconds > 0 ? req.ttl_seconds
 	                               : api->cfg->session_ttl_seconds;
 	ctx->expires = now + ctx->ttl;
+	clock_format_iso8601(ctx->expires, ctx->expires_at);
 	if (!session_id_generate(ctx->id)) {
 		log_error("no random bytes from the kernel; refusing to create "
 		          "a session");
@@ -130,9 +130,9 @@ sessions_create(struct http_call *call)
 	record = record_serialize(ctx->id, now, ctx->expires, &req);
 	create_request_finish(&req);
 	if (record == NULL ||
-	    session_store_create_session(api->sessions, ctx->id, record,
-	                                 ctx->ttl, api->cfg->max_sessions,
-	                                 on_created, ctx) != REDIS_SUBMIT_OK) {
+	    session_store_create_session(
+	        api->sessions, ctx->id, record, ctx->ttl, ctx->expires_at,
+	        api->cfg->max_sessions, on_created, ctx) != REDIS_SUBMIT_OK) {
 		free(record);
 		free(ctx);
 		reply_unavailable(call);

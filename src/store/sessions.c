@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <hiredis/hiredis.h>
 
@@ -12,11 +13,13 @@
 
 #define KEY_PREFIX "auth_session:"
 #define STATS_KEY  "auth_stats"
-#define LIVE_KEY   "auth_sessions_live"
+#define EXPIRY_KEY "auth_sessions_expiry"
+#define COUNTS_KEY "auth_sessions_count"
 #define KEY_MAX    (sizeof(KEY_PREFIX) + SESSION_ID_LEN)
-/* Keys each status batch visits: big enough for few round trips, small
- * enough that one batch holds Redis for about a millisecond. */
-#define COUNT_BATCH "1000"
+/* Keys each status batch visits: one batch holds Redis for well under a
+ * millisecond, so that validations interleave with a walk and keep their
+ * latency (docs/PERFORMANCE.md has the measurements). */
+#define COUNT_BATCH "250"
 
 /*
  * Every script starts with a shebang (Redis 7): without flags Redis then
@@ -25,26 +28,59 @@
  * read-only ones say no-writes, so that they run under OOM too.
  */
 
-/* KEYS: session, stats, live set.  ARGV: record, ttl, cap, id.
- * Drops expired ids from the live set, checks the cap, then writes. */
+/*
+ * The MAX_SESSIONS accounting costs nothing per session: live sessions are
+ * counted by the second they expire in.  The hash auth_sessions_count
+ * holds "live" and, per expiry second (named by its expires_at text), how
+ * many sessions end then; the sorted set auth_sessions_expiry scores those
+ * seconds by Redis's clock, so that each create first retires the seconds
+ * that have passed: O(log N) per create, plus O(log N) per retired
+ * second.
+ */
+
+/* KEYS: session, stats, expiry set, counts.  ARGV: record, ttl, cap,
+ * expires_at.  1: written, 0: over the cap. */
 static const char create_lua[] =
     "#!lua\n"
     "local cap = tonumber(ARGV[3])\n"
-    "local now = tonumber(redis.call('TIME')[1])\n"
     "if cap > 0 then\n"
-    "  redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)\n"
-    "  if redis.call('ZCARD', KEYS[3]) >= cap then return 0 end\n"
-    "  redis.call('ZADD', KEYS[3], now + tonumber(ARGV[2]), ARGV[4])\n"
+    "  local now = tonumber(redis.call('TIME')[1])\n"
+    "  while true do\n"
+    "    local gone = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, "
+    "'LIMIT', 0, 1000)\n"
+    "    if #gone == 0 then break end\n"
+    "    local n = 0\n"
+    "    for _, c in ipairs(redis.call('HMGET', KEYS[4], unpack(gone))) do\n"
+    "      n = n + (tonumber(c) or 0)\n"
+    "    end\n"
+    "    redis.call('HDEL', KEYS[4], unpack(gone))\n"
+    "    redis.call('ZREM', KEYS[3], unpack(gone))\n"
+    "    redis.call('HINCRBY', KEYS[4], 'live', -n)\n"
+    "  end\n"
+    "  if (tonumber(redis.call('HGET', KEYS[4], 'live')) or 0) >= cap then\n"
+    "    return 0\n"
+    "  end\n"
+    "  redis.call('HINCRBY', KEYS[4], 'live', 1)\n"
+    "  if redis.call('HINCRBY', KEYS[4], ARGV[4], 1) == 1 then\n"
+    "    redis.call('ZADD', KEYS[3], now + tonumber(ARGV[2]), ARGV[4])\n"
+    "  end\n"
     "end\n"
     "redis.call('SETEX', KEYS[1], ARGV[2], ARGV[1])\n"
     "redis.call('HINCRBY', KEYS[2], 'total_created', 1)\n"
     "return 1\n";
 
-/* KEYS: session, stats.  ARGV: used_at.  0: not found, 2: already used,
- * otherwise the updated record.  The record starts with the used flag
+/* KEYS: session, stats.  ARGV: used_at, not_after (ms on Redis's clock).
+ * 0: not found, 2: already used, 3: too late, otherwise the updated
+ * record.  A command that reaches Redis after the service has given up
+ * on it (a frozen Redis that wakes up) must not use the session up behind
+ * the 503 the client already has.  The record starts with the used flag
  * (see record.h), so the check is on the head only. */
 static const char validate_lua[] =
     "#!lua\n"
+    "local t = redis.call('TIME')\n"
+    "if t[1] * 1000 + math.floor(t[2] / 1000) > tonumber(ARGV[2]) then\n"
+    "  return 3\n"
+    "end\n"
     "local v = redis.call('GET', KEYS[1])\n"
     "if not v then return 0 end\n"
     "if string.sub(v, 1, 14) ~= '{\"used\":false,' then return 2 end\n"
@@ -67,12 +103,24 @@ static const char open_lua[] =
     "string.sub(v, i + 21), 'KEEPTTL')\n"
     "return 1\n";
 
-/* KEYS: session, live set.  ARGV: id.  Deleting frees memory, so it may
- * run under OOM. */
-static const char revoke_lua[] = "#!lua flags=allow-oom\n"
-                                 "local n = redis.call('DEL', KEYS[1])\n"
-                                 "redis.call('ZREM', KEYS[2], ARGV[1])\n"
-                                 "return n\n";
+/* KEYS: session, expiry set, counts.  Deleting frees memory, so it may
+ * run under OOM.  The first "expires_at": is the service's own, which
+ * precedes every field a client chose; its second is uncounted once it
+ * has been retired or when the cap was off at create. */
+static const char revoke_lua[] =
+    "#!lua flags=allow-oom\n"
+    "local v = redis.call('GET', KEYS[1])\n"
+    "if not v then return 0 end\n"
+    "redis.call('DEL', KEYS[1])\n"
+    "local b = string.match(v, '\"expires_at\":\"([^\"]*)\"')\n"
+    "if b and redis.call('HEXISTS', KEYS[3], b) == 1 then\n"
+    "  if redis.call('HINCRBY', KEYS[3], b, -1) <= 0 then\n"
+    "    redis.call('HDEL', KEYS[3], b)\n"
+    "    redis.call('ZREM', KEYS[2], b)\n"
+    "  end\n"
+    "  redis.call('HINCRBY', KEYS[3], 'live', -1)\n"
+    "end\n"
+    "return 1\n";
 
 /* ARGV: cursor, count.  {next cursor, record, ttl, record, ttl, ...} */
 static const char list_lua[] =
@@ -125,6 +173,8 @@ struct count_walk {
 
 struct session_store {
 	struct redis_link *link;
+	int timeout_ms;
+	int64_t redis_clock_offset_ms; /* Redis's clock minus ours */
 	struct script create, validate, open, revoke, list, count;
 	struct count_walk *walk;
 };
@@ -135,21 +185,50 @@ session_key(char out[KEY_MAX], const char *id)
 	snprintf(out, KEY_MAX, KEY_PREFIX "%s", id);
 }
 
+static int64_t
+wall_clock_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* TIME on every (re)connect: how far Redis's clock is from ours, within a
+ * round trip, for the validate deadline. */
+static void
+on_redis_time(void *arg, const redisReply *reply)
+{
+	struct session_store *store = arg;
+
+	if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
+	    reply->element[0]->type != REDIS_REPLY_STRING ||
+	    reply->element[1]->type != REDIS_REPLY_STRING)
+		return;
+	store->redis_clock_offset_ms =
+	    strtoll(reply->element[0]->str, NULL, 10) * 1000 +
+	    strtoll(reply->element[1]->str, NULL, 10) / 1000 - wall_clock_ms();
+}
+
 struct session_store *
-session_store_create(struct redis_link *link)
+session_store_create(struct redis_link *link, int timeout_ms)
 {
 	struct session_store *store = calloc(1, sizeof(*store));
+	const char *time_argv[] = {"TIME"};
 
 	if (store == NULL)
 		return NULL;
 	store->link = link;
+	store->timeout_ms = timeout_ms;
 	store->create = (struct script){"create", create_lua, ""};
 	store->validate = (struct script){"validate", validate_lua, ""};
 	store->open = (struct script){"open", open_lua, ""};
 	store->revoke = (struct script){"revoke", revoke_lua, ""};
 	store->list = (struct script){"list", list_lua, ""};
 	store->count = (struct script){"count", count_lua, ""};
-	if (!script_register(link, &store->create) ||
+	if (!redis_link_add_handshake(link, 1, time_argv, on_redis_time,
+	                              store) ||
+	    !script_register(link, &store->create) ||
 	    !script_register(link, &store->validate) ||
 	    !script_register(link, &store->open) ||
 	    !script_register(link, &store->revoke) ||
@@ -170,17 +249,18 @@ session_store_destroy(struct session_store *store)
 
 enum redis_submit
 session_store_create_session(struct session_store *store, const char *id,
-                             const char *record, int ttl, int max_sessions,
+                             const char *record, int ttl,
+                             const char *expires_at, int max_sessions,
                              redis_reply_fn fn, void *arg)
 {
 	char key[KEY_MAX], ttl_text[16], cap[16];
-	const char *args[] = {key,      STATS_KEY, LIVE_KEY, record,
-	                      ttl_text, cap,       id};
+	const char *args[] = {key,    STATS_KEY, EXPIRY_KEY, COUNTS_KEY,
+	                      record, ttl_text,  cap,        expires_at};
 
 	session_key(key, id);
 	snprintf(ttl_text, sizeof(ttl_text), "%d", ttl);
 	snprintf(cap, sizeof(cap), "%d", max_sessions);
-	return script_eval(store->link, &store->create, 3, 4, args, fn, arg);
+	return script_eval(store->link, &store->create, 4, 4, args, fn, arg);
 }
 
 enum store_result
@@ -195,11 +275,16 @@ enum redis_submit
 session_store_validate(struct session_store *store, const char *id,
                        const char *used_at, redis_reply_fn fn, void *arg)
 {
-	char key[KEY_MAX];
-	const char *args[] = {key, STATS_KEY, used_at};
+	char key[KEY_MAX], not_after[24];
+	const char *args[] = {key, STATS_KEY, used_at, not_after};
 
+	/* Half the deadline: a reply still on its way when the service gives
+	 * up would otherwise use the session up behind a 503. */
+	snprintf(not_after, sizeof(not_after), "%lld",
+	         (long long)(wall_clock_ms() + store->redis_clock_offset_ms +
+	                     store->timeout_ms / 2));
 	session_key(key, id);
-	return script_eval(store->link, &store->validate, 2, 1, args, fn, arg);
+	return script_eval(store->link, &store->validate, 2, 2, args, fn, arg);
 }
 
 enum store_result
@@ -209,11 +294,12 @@ session_store_validate_result(enum redis_outcome outcome,
 {
 	if (outcome != REDIS_REPLIED)
 		return STORE_UNAVAILABLE;
-	if (reply->type == REDIS_REPLY_INTEGER)
-		return reply->integer == 0 ? STORE_NOT_FOUND
-		                           : STORE_ALREADY_USED;
+	if (reply->type == REDIS_REPLY_INTEGER && reply->integer == 0)
+		return STORE_NOT_FOUND;
+	if (reply->type == REDIS_REPLY_INTEGER && reply->integer == 2)
+		return STORE_ALREADY_USED;
 	if (reply->type != REDIS_REPLY_STRING)
-		return STORE_UNAVAILABLE;
+		return STORE_UNAVAILABLE; /* too late (3), or not our reply */
 	*record = reply->str;
 	*len = reply->len;
 	return STORE_OK;
@@ -245,10 +331,10 @@ session_store_revoke(struct session_store *store, const char *id,
                      redis_reply_fn fn, void *arg)
 {
 	char key[KEY_MAX];
-	const char *args[] = {key, LIVE_KEY, id};
+	const char *args[] = {key, EXPIRY_KEY, COUNTS_KEY};
 
 	session_key(key, id);
-	return script_eval(store->link, &store->revoke, 2, 1, args, fn, arg);
+	return script_eval(store->link, &store->revoke, 3, 0, args, fn, arg);
 }
 
 enum store_result

@@ -1,7 +1,8 @@
 /* Sessions in Redis (§4): one key per session, auth_session:<id>, holding
  * the record with a TTL; the counters in the hash auth_stats; and, for the
- * MAX_SESSIONS cap, the sorted set auth_sessions_live (id scored by expiry
- * time), so that counting live sessions costs O(log N), not a walk.
+ * MAX_SESSIONS cap, live sessions counted per expiry second (the hash
+ * auth_sessions_count and the sorted set auth_sessions_expiry), so that
+ * the cap costs O(log N) per create and no memory per session.
  *
  * Every write is one Lua script, so that a counter never drifts from the
  * write it counts.  Functions that submit follow redis_link_submit()'s
@@ -26,17 +27,19 @@ enum store_result {
 	STORE_UNAVAILABLE, /* Redis down, slow, or answered with an error */
 };
 
-struct session_store *session_store_create(struct redis_link *link);
+/* timeout_ms is the link's deadline: a validation that reaches Redis
+ * after half of it is refused (STORE_UNAVAILABLE), so that a 503 never
+ * hides a session used up late. */
+struct session_store *session_store_create(struct redis_link *link,
+                                           int timeout_ms);
 void session_store_destroy(struct session_store *store);
 
 /* Writes a new record with its TTL and counts it in total_created; with
  * max_sessions > 0, refuses (STORE_LIMIT_REACHED) when that many sessions
- * are live. */
-enum redis_submit session_store_create_session(struct session_store *store,
-                                               const char *id,
-                                               const char *record, int ttl,
-                                               int max_sessions,
-                                               redis_reply_fn fn, void *arg);
+ * are live.  expires_at is the record's own. */
+enum redis_submit session_store_create_session(
+    struct session_store *store, const char *id, const char *record, int ttl,
+    const char *expires_at, int max_sessions, redis_reply_fn fn, void *arg);
 enum store_result session_store_create_result(enum redis_outcome outcome,
                                               const struct redisReply *reply);
 

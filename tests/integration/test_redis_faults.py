@@ -53,6 +53,28 @@ class RedisFaults(ServiceTest):
             self.redis.cont()
         self.assertTrue(self.wait_healthy(svc, 5))
 
+    def test_validation_answered_503_never_uses_the_session_later(self):
+        # A frozen Redis still holds the validation it was sent; when it
+        # wakes up it must refuse it, since the client already has 503.
+        svc = self.service({"REDIS_TIMEOUT_MS": str(TIMEOUT_MS)})
+        self.assertTrue(self.wait_healthy(svc))
+        r = svc.request("POST", "/auth/create-session")
+        self.assertEqual(r.status, 200, r.body)
+        sid = r.json()["session_id"]
+        path = "/auth/validate-session?session_id=" + sid
+        self.redis.stop()
+        try:
+            self.assertEqual(self.assert_unavailable(svc, path)["detail"],
+                             "service temporarily unavailable")
+        finally:
+            self.redis.cont()
+        self.assertTrue(self.wait_healthy(svc, 5))
+        db = self.redis.client()
+        self.assertIn('"used":false', db.call("GET", "auth_session:" + sid))
+        r = svc.request("POST", path)
+        self.assertEqual(r.status, 200, r.body)
+        self.assertEqual(db.call("HGET", "auth_stats", "total_used"), "1")
+
     def test_requests_waiting_when_link_drops_get_503_at_once(self):
         svc = self.service({"REDIS_TIMEOUT_MS": "3000"})
         self.assertTrue(self.wait_healthy(svc))

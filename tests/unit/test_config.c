@@ -373,3 +373,19 @@ Test(config, help_lists_every_key)
 		                   config_key_name(i));
 	free(text);
 }
+
+/* config.env.example, copied to config.env, must give exactly the
+ * defaults it documents. */
+Test(config, example_file_gives_the_defaults)
+{
+	struct config defaults;
+	char path[512];
+
+	cr_assert(load(), "%s", err);
+	defaults = cfg;
+	snprintf(path, sizeof(path), "%s/config.env.example",
+	         getenv("SOURCE_ROOT"));
+	cr_assert(config_load(&cfg, path, err, sizeof(err)), "%s", err);
+	cr_expect_str_eq(cfg.frame_ancestors, defaults.frame_ancestors);
+	cr_expect_eq(memcmp(&cfg, &defaults, sizeof(cfg)), 0);
+}
