@@ -54,6 +54,8 @@ fuzz_session_id(const uint8_t *data, size_t len)
 		return;
 	if (session_id_normalize((const char *)data, len, id))
 		check_id(id);
+	if (session_id_from_body((const char *)data, len, id) == NULL)
+		check_id(id);
 	query = text_of(data, len);
 	if (query == NULL)
 		return;

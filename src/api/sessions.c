@@ -15,7 +15,6 @@
 #include "../log.h"
 #include "../metrics.h"
 #include "../session/create_request.h"
-#include "../session/json_input.h"
 #include "../session/record.h"
 #include "../session/session_id.h"
 #include "../store/sessions.h"
@@ -216,33 +215,6 @@ on_validated(void *arg, enum redis_outcome outcome, const struct redisReply *r)
 	free(ctx);
 }
 
-/* The id of a POST body {"session_id": "<id>"}.  Sets *detail to what is
- * wrong, or to NULL when the body is exactly that. */
-static void
-id_from_body(const char *body, size_t len, char id[SESSION_ID_LEN + 1],
-             const char **detail)
-{
-	struct json_object *obj = json_input_parse(body, len, detail);
-	struct json_object *v;
-	bool ok = false;
-
-	if (obj == NULL)
-		return;
-	*detail = "body must be {\"session_id\": \"<id>\"}";
-	if (json_object_is_type(obj, json_type_object) &&
-	    json_object_object_length(obj) == 1 &&
-	    json_object_object_get_ex(obj, "session_id", &v) &&
-	    json_object_is_type(v, json_type_string)) {
-		*detail = "session_id must be a canonical version-4 UUID";
-		ok = session_id_normalize(json_object_get_string(v),
-		                          (size_t)json_object_get_string_len(v),
-		                          id);
-	}
-	json_object_put(obj);
-	if (ok)
-		*detail = NULL;
-}
-
 static bool
 is_prefetch(struct http_call *call)
 {
@@ -278,7 +250,7 @@ sessions_validate(struct http_call *call)
 		if (len == 0)
 			detail = "session_id is required";
 		else
-			id_from_body(body, len, id, &detail);
+			detail = session_id_from_body(body, len, id);
 		break;
 	case SESSION_ID_REPEATED:
 		detail = "session_id given more than once";

@@ -5,6 +5,10 @@
 #include <sys/random.h>
 #include <uuid/uuid.h>
 
+#include <json-c/json.h>
+
+#include "json_input.h"
+
 bool
 session_id_generate(char out[SESSION_ID_LEN + 1])
 {
@@ -99,4 +103,28 @@ session_id_from_query(const char *query, char out[SESSION_ID_LEN + 1])
 	return session_id_normalize(value, value_len, out)
 	           ? SESSION_ID_FOUND
 	           : SESSION_ID_MALFORMED;
+}
+
+const char *
+session_id_from_body(const char *body, size_t len, char out[SESSION_ID_LEN + 1])
+{
+	const char *detail;
+	struct json_object *obj = json_input_parse(body, len, &detail);
+	struct json_object *v;
+
+	if (obj == NULL)
+		return detail;
+	detail = "body must be {\"session_id\": \"<id>\"}";
+	if (json_object_is_type(obj, json_type_object) &&
+	    json_object_object_length(obj) == 1 &&
+	    json_object_object_get_ex(obj, "session_id", &v) &&
+	    json_object_is_type(v, json_type_string)) {
+		detail = "session_id must be a canonical version-4 UUID";
+		if (session_id_normalize(json_object_get_string(v),
+		                         (size_t)json_object_get_string_len(v),
+		                         out))
+			detail = NULL;
+	}
+	json_object_put(obj);
+	return detail;
 }

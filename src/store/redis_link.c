@@ -19,6 +19,12 @@
 #define BACKOFF_FIRST_MS 50
 #define BACKOFF_MAX_MS   2000
 #define HANDSHAKE_MAX    8
+/* The largest array any reply of ours holds is a page of the admin list
+ * (two entries per session, count <= 1000, and SCAN may return a few
+ * times COUNT).  hiredis allocates an announced array whole before a
+ * byte of it arrives: a peer announcing 200 million elements would cost
+ * gigabytes and seconds of the loop. */
+#define REPLY_ARRAY_MAX 100000
 
 enum link_state {
 	LINK_DOWN,       /* waiting for the retry timer */
@@ -265,6 +271,32 @@ on_disconnect(const redisAsyncContext *ac, int status)
 	link_down(link, status == REDIS_OK ? "connection closed" : ac->errstr);
 }
 
+static void *(*hiredis_create_array)(const redisReadTask *task, int n);
+
+/* hiredis's own array constructor, refusing announced sizes no reply of
+ * ours reaches; NULL makes the reader fail and the link drop. */
+static void *
+create_capped_array(const redisReadTask *task, int n)
+{
+	if (n > REPLY_ARRAY_MAX)
+		return NULL;
+	return hiredis_create_array(task, n);
+}
+
+/* Puts the array cap into the connection's reply reader. */
+static void
+cap_reply_arrays(redisAsyncContext *ac)
+{
+	static redisReplyObjectFunctions capped;
+
+	if (hiredis_create_array == NULL) {
+		capped = *ac->c.reader->fn;
+		hiredis_create_array = capped.createArray;
+		capped.createArray = create_capped_array;
+	}
+	ac->c.reader->fn = &capped;
+}
+
 /* Starts a connection to ip (NULL for the Unix socket). */
 static void
 link_open(struct redis_link *link, const char *ip)
@@ -285,6 +317,7 @@ link_open(struct redis_link *link, const char *ip)
 	}
 	ac->data = link;
 	link->ac = ac;
+	cap_reply_arrays(ac);
 	if (redisLibeventAttach(ac, link->base) != REDIS_OK ||
 	    redisAsyncSetConnectCallback(ac, on_connect) != REDIS_OK ||
 	    redisAsyncSetDisconnectCallback(ac, on_disconnect) != REDIS_OK)

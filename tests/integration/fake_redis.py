@@ -26,10 +26,12 @@ def _read_command(f):
 
 class FakeRedis:
     """mode decides the answer to every command after the handshake:
-    "ok"        behave (PING -> PONG, anything else -> :1)
+    "ok"        behave (PING -> PONG, a command named in self.answers ->
+                that answer, anything else -> :1)
     "error:<e>" the error reply -<e>
     "garbage"   bytes that are not RESP
     "oversized" a bulk header announcing 1 GB, then a trickle
+    "huge-array" an array header announcing 200 million elements
     "split"     a correct reply, one byte per write
     "reset"     half a reply, then a TCP reset
     "silent"    no answer at all
@@ -44,6 +46,7 @@ class FakeRedis:
         self.conns = []
         self.stopped = False
         self.handshakes = 0
+        self.answers = {}
         if accept:
             self.sock.listen(64)
             self._start()
@@ -85,6 +88,8 @@ class FakeRedis:
             return b"?this is not RESP\r\n"
         if self.mode == "oversized":
             return b"$1000000000\r\nxxxxxxxx"
+        if self.mode == "huge-array":
+            return b"*200000000\r\n:1\r\n"
         return None
 
     def _serve(self, conn):
@@ -110,9 +115,10 @@ class FakeRedis:
                 if self.mode == "silent":
                     continue
                 if self.mode == "split":
+                    conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                     for b in self._reply_ok(name):
                         conn.sendall(bytes([b]))
-                        time.sleep(0.01)
+                        time.sleep(0.001)
                     continue
                 if self.mode == "reset":
                     conn.sendall(b"$10\r\nabc")
@@ -124,8 +130,9 @@ class FakeRedis:
         except OSError:
             return
 
-    @staticmethod
-    def _reply_ok(name):
+    def _reply_ok(self, name):
+        if name in self.answers:
+            return self.answers[name]
         return b"+PONG\r\n" if name == b"PING" else b":1\r\n"
 
     def close(self):

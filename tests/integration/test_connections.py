@@ -2,6 +2,7 @@
 connections, MAX_CONNECTIONS, running out of descriptors; and load, with
 Redis killed in the middle of it."""
 
+import collections
 import http.client
 import json
 import os
@@ -155,32 +156,53 @@ class Load(ServiceTest):
     SECONDS = 10
 
     def run_load(self, svc, seconds, during=None):
-        """Clients create and validate until time is up.  Returns the
-        statuses seen and the problems (hangs, broken replies)."""
+        """Clients create and validate until time is up; each also replays
+        the session another client has just validated, so that every
+        session is validated twice, from two connections.  Returns the
+        create statuses, the validations as (sid, status, body) and the
+        problems (hangs, answers that are not the request's)."""
         stop = threading.Event()
         lock = threading.Lock()
         creates, validates, problems = [], [], []
+        latest = [None] * self.CLIENTS
 
-        def client():
+        def ask(conn, path):
+            conn.request("POST", path)
+            r = conn.getresponse()
+            return r.status, json.loads(r.read())
+
+        def validate(conn, sid):
+            status, body = ask(conn, "/auth/validate-session?session_id=" + sid)
+            # An answer meant for another request (one answered twice)
+            # would show here.
+            if status < 500 and (body.get("valid") is not (status == 200) or
+                                 body.get("session_id", sid) != sid):
+                raise ValueError("not this validation's answer: %r" % body)
+            with lock:
+                validates.append((sid, status, body))
+
+        def client(k):
             conn = http.client.HTTPConnection("127.0.0.1", svc.port, timeout=5)
             while not stop.is_set():
                 try:
-                    conn.request("POST", "/auth/create-session")
-                    r = conn.getresponse()
-                    body = r.read()
+                    status, body = ask(conn, "/auth/create-session")
                     with lock:
-                        creates.append(r.status)
-                    if r.status != 200:
+                        creates.append(status)
+                    if status != 200:
                         continue
-                    sid = json.loads(body)["session_id"]
-                    conn.request("POST", "/auth/validate-session?session_id=" + sid)
-                    r = conn.getresponse()
-                    r.read()
-                    with lock:
-                        validates.append((sid, r.status))
+                    sid = body["session_id"]
+                    validate(conn, sid)
+                    other = latest[(k + 1) % self.CLIENTS]
+                    latest[k] = sid
+                    if other is not None:
+                        validate(conn, other)
                 except socket.timeout as e:
                     with lock:
                         problems.append("hang: %r" % e)
+                    conn.close()
+                except (KeyError, TypeError, AttributeError) as e:
+                    with lock:
+                        problems.append("malformed answer: %r" % e)
                     conn.close()
                 except (OSError, http.client.HTTPException, ValueError) as e:
                     # A closed keep-alive connection is fine; reconnect.
@@ -190,7 +212,8 @@ class Load(ServiceTest):
                         with lock:
                             problems.append(repr(e))
             conn.close()
-        threads = [threading.Thread(target=client) for _ in range(self.CLIENTS)]
+        threads = [threading.Thread(target=client, args=(k,))
+                   for k in range(self.CLIENTS)]
         for t in threads:
             t.start()
         if during:
@@ -201,6 +224,14 @@ class Load(ServiceTest):
             t.join(15)
         self.assertFalse(any(t.is_alive() for t in threads), "a client hung")
         return creates, validates, problems
+
+    def assert_one_success_each(self, validates):
+        successes = collections.Counter(sid for sid, s, _ in validates if s == 200)
+        self.assertEqual([sid for sid, n in successes.items() if n > 1], [],
+                         "a session validated twice")
+        replays = collections.Counter(sid for sid, _, _ in validates)
+        self.assertGreater(sum(1 for n in replays.values() if n > 1), 100)
+        return sum(successes.values())
 
     def stats(self):
         db = self.redis.client()
@@ -216,11 +247,13 @@ class Load(ServiceTest):
         creates, validates, problems = self.run_load(svc, self.SECONDS)
         self.assertEqual(problems, [])
         self.assertEqual([s for s in creates if s >= 500], [])
-        self.assertEqual([s for _, s in validates if s >= 500], [])
-        ok = [sid for sid, s in validates if s == 200]
-        self.assertEqual(len(ok), len(set(ok)), "a session validated twice")
-        self.assertEqual(self.stats(), (creates.count(200), len(ok)))
-        self.assertGreater(len(ok), 100)
+        self.assertEqual([s for _, s, _ in validates if s >= 500], [])
+        ok = self.assert_one_success_each(validates)
+        # Every replay found its session used.
+        self.assertEqual({(s, b.get("reason")) for _, s, b in validates if s != 200},
+                         {(401, "already_used")})
+        self.assertEqual(self.stats(), (creates.count(200), ok))
+        self.assertGreater(ok, 100)
         self.assertTrue(wait_until(lambda: open_fds(svc.proc.pid) <= baseline, 15))
         print("load: %d creates, %d validations" % (len(creates), len(validates)),
               file=sys.stderr)
@@ -239,8 +272,8 @@ class Load(ServiceTest):
         creates, validates, problems = self.run_load(svc, 6, during=chaos)
         self.assertEqual(problems, [])
         self.assertEqual(sorted({s for s in creates if s >= 500}), [503])
-        ok = [sid for sid, s in validates if s == 200]
-        self.assertEqual(len(ok), len(set(ok)))
+        self.assertEqual(sorted({s for _, s, _ in validates if s >= 500}), [503])
+        self.assert_one_success_each(validates)
         self.assertTrue(self.wait_healthy(svc, 5))
         self.assertTrue(wait_until(lambda: open_fds(svc.proc.pid) <= baseline, 15),
                         (open_fds(svc.proc.pid), baseline))

@@ -13,6 +13,7 @@ from harness import ServiceTest, main, wait_until  # noqa: E402
 
 TIMEOUT_MS = 400
 LIMIT = TIMEOUT_MS / 1000 + 1
+SID = "550e8400-e29b-41d4-a716-446655440000"
 
 
 class RealRedisFailures(ServiceTest):
@@ -79,11 +80,12 @@ class FakeRedisFailures(ServiceTest):
             self.assertTrue(wait_until(lambda: fake.handshakes > 0, 5))
         return svc
 
-    def assert_503_in_time(self, svc):
-        for method, path in (("GET", "/auth/redis-health"),
-                             ("POST", "/auth/create-session"),
-                             ("POST", "/auth/validate-session?session_id="
-                              "550e8400-e29b-41d4-a716-446655440000")):
+    ROUTES = (("GET", "/auth/redis-health"),
+              ("POST", "/auth/create-session"),
+              ("POST", "/auth/validate-session?session_id=" + SID))
+
+    def assert_503_in_time(self, svc, routes=ROUTES):
+        for method, path in routes:
             started = time.monotonic()
             r = svc.request(method, path)
             self.assertEqual(r.status, 503, (method, path, r.body))
@@ -113,22 +115,43 @@ class FakeRedisFailures(ServiceTest):
         fake.close()
 
     def test_garbage_oversized_reset_silent(self):
+        # Each route meets the bad reply itself: the first to do so drops
+        # the link, and the next would only see the link down.
         fake = FakeRedis("ok")
         svc = self.start_on(fake)
-        for mode in ("garbage", "oversized", "reset", "silent"):
-            self.assertTrue(self.wait_healthy(svc, 5), mode)
-            fake.mode = mode
-            self.assert_503_in_time(svc)
-            self.recover(fake, svc)
+        for mode in ("garbage", "oversized", "huge-array", "reset", "silent"):
+            for route in self.ROUTES:
+                self.assertTrue(self.wait_healthy(svc, 5), mode)
+                fake.mode = mode
+                self.assert_503_in_time(svc, [route])
+                self.recover(fake, svc)
         self.assertEqual(svc.get("/healthz").status, 200)
         fake.close()
 
+    def test_unexpected_reply_to_validate_is_503(self):
+        # The fake answers :1 to the validate script, which never says
+        # that: not already_used, nor anything but 503.
+        fake = FakeRedis("ok")
+        svc = self.start_on(fake)
+        self.assertTrue(self.wait_healthy(svc))
+        self.assert_503_in_time(svc, self.ROUTES[2:])
+        fake.close()
+
     def test_reply_split_into_single_bytes(self):
+        record = ('{"used":true,"used_at":"2026-11-22T10:30:05Z",'
+                  '"iframe_opened":false,"session_id":"%s",'
+                  '"created_at":"2026-11-22T10:30:00Z",'
+                  '"expires_at":"2026-11-22T11:00:00Z"}' % SID).encode()
         fake = FakeRedis("split")
+        fake.answers[b"EVALSHA"] = b"$%d\r\n%s\r\n" % (len(record), record)
         svc = self.start_on(fake)
         self.assertTrue(self.wait_healthy(svc, 5))
-        r = svc.get("/auth/redis-health")
-        self.assertEqual(r.status, 200)
+        r = svc.request(*self.ROUTES[2])
+        self.assertEqual(r.status, 200, r.body)
+        self.assertEqual(r.json(), {"valid": True, "session_id": SID,
+                                    "used_at": "2026-11-22T10:30:05Z",
+                                    "created_at": "2026-11-22T10:30:00Z",
+                                    "expires_at": "2026-11-22T11:00:00Z"})
         fake.close()
 
     def test_connect_that_never_completes(self):

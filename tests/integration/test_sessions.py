@@ -321,20 +321,25 @@ class Counters(SessionTest):
             for i in range(1000):
                 args += ["auth_session:%08d-0000-4000-8000-000000000000" % (chunk * 1000 + i), rec]
             self.db.call("MSET", *args)
-        before = self.commandstats().get("evalsha", 0)
         results = []
 
         def ask():
             results.append(self.svc.get("/auth/session-status").json()["total_sessions"])
-        threads = [threading.Thread(target=ask) for _ in range(10)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(30)
-        self.assertEqual(results, [5000] * 10)
-        walks = self.commandstats()["evalsha"] - before
-        # One walk is about 5-6 batches; ten separate walks would be ~60.
-        self.assertLess(walks, 25, walks)
+
+        def batches(requests):
+            before = self.commandstats().get("evalsha", 0)
+            threads = [threading.Thread(target=ask) for _ in range(requests)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(30)
+            return self.commandstats()["evalsha"] - before
+        one = batches(1)
+        ten = batches(10)
+        self.assertEqual(results, [5000] * 11)
+        # Ten separate walks would take ten times the batches of one.
+        self.assertGreater(one, 1)
+        self.assertLess(ten, 3 * one, (one, ten))
 
 
 class Limit(SessionTest):
