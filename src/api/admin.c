@@ -1,5 +1,6 @@
 /* Admin: GET /auth/sessions (one SCAN page) and DELETE
  * /auth/sessions/<id> (revoke). */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,7 +39,8 @@ query_param(const char *query, const char *name, size_t *len)
 	return NULL;
 }
 
-/* Parses up to max_digits decimal digits; false on anything else. */
+/* Parses up to max_digits decimal digits into a 64-bit value; false on
+ * anything else, overflow included. */
 static bool
 parse_digits(const char *s, size_t len, size_t max_digits,
              unsigned long long *out)
@@ -48,9 +50,11 @@ parse_digits(const char *s, size_t len, size_t max_digits,
 	if (len == 0 || len > max_digits)
 		return false;
 	for (size_t i = 0; i < len; i++) {
-		if (s[i] < '0' || s[i] > '9')
+		unsigned long long digit = (unsigned long long)(s[i] - '0');
+
+		if (s[i] < '0' || s[i] > '9' || v > (UINT64_MAX - digit) / 10)
 			return false;
-		v = v * 10 + (unsigned long long)(s[i] - '0');
+		v = v * 10 + digit;
 	}
 	*out = v;
 	return true;

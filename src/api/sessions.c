@@ -123,7 +123,9 @@ sessions_create(struct http_call *call)
 		          "a session");
 		create_request_finish(&req);
 		free(ctx);
-		reply_unavailable(call);
+		/* Redis is fine: say what is not. */
+		reply_add_header(call, "Retry-After", "1");
+		reply_detail(call, 503, "no random bytes for a session id");
 		return;
 	}
 	record = record_serialize(ctx->id, now, ctx->expires, &req);
@@ -237,6 +239,7 @@ sessions_validate(struct http_call *call)
 	    call->method == HTTP_POST ? http_body(call, &len) : "";
 
 	if (call->method == HTTP_GET && is_prefetch(call)) {
+		metrics_validation(api->metrics, VALIDATION_INVALID);
 		reply_invalid(call, 400, NULL,
 		              "prefetch requests cannot validate a session");
 		return;

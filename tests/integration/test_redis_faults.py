@@ -3,6 +3,7 @@ late, the pending cap, and the ways of reaching Redis."""
 
 import os
 import signal
+import socket
 import sys
 import threading
 import time
@@ -138,6 +139,11 @@ class RedisFaults(ServiceTest):
             self.redis.cont()
         self.assertTrue(self.wait_healthy(svc, 5))
         self.assertEqual(svc.get("/healthz").status, 200)
+        # Each was answered (into a closed socket) and nothing waits.
+        metrics = svc.get("/metrics").body.decode()
+        self.assertIn("\niframe_auth_redis_pending 0\n", metrics)
+        self.assertIn('iframe_auth_requests_total{route="redis_health",'
+                      'status="503"} 3\n', metrics)
 
     def test_unix_socket(self):
         svc = self.service({"REDIS_SOCKET": self.redis.unix,
@@ -156,6 +162,18 @@ class RedisFaults(ServiceTest):
         c.close()
         dbs = [line for line in clients.splitlines() if "db=3" in line]
         self.assertTrue(dbs, clients)
+        # Selected again after a reconnect: the session lands in db 3.
+        self.redis.kill()
+        self.redis.start()
+        self.assertTrue(self.wait_healthy(svc, 5))
+        r = svc.request("POST", "/auth/create-session")
+        self.assertEqual(r.status, 200, r.body)
+        c = self.redis.client()
+        c.call("SELECT", "3")
+        self.assertIsNotNone(c.call("GET", "auth_session:" + r.json()["session_id"]))
+        c.close()
+        metrics = svc.get("/metrics").body.decode()
+        self.assertIn("\niframe_auth_redis_reconnects_total 1\n", metrics)
 
     def test_backoff_reconnects_without_flooding_log(self):
         self.redis.kill()
@@ -167,6 +185,37 @@ class RedisFaults(ServiceTest):
         self.assertEqual(log.count("redis unreachable"), 1, log)
         self.redis.start()
         self.assertTrue(self.wait_healthy(svc, 5))
+
+    def test_reconnects_back_off_from_50_ms_to_2_s(self):
+        # A listener that hangs up on every connection: each accept is one
+        # attempt of the link.
+        listener = socket.socket()
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(16)
+        attempts = []
+
+        def hang_up():
+            while True:
+                try:
+                    conn, _ = listener.accept()
+                except OSError:
+                    return
+                attempts.append(time.monotonic())
+                conn.close()
+        threading.Thread(target=hang_up, daemon=True).start()
+        self.service({"REDIS_PORT": str(listener.getsockname()[1]),
+                      "REDIS_TIMEOUT_MS": str(TIMEOUT_MS)})
+        # Attempts at 0, 0.05, 0.15, 0.35, 0.75, 1.55, 3.15 and 5.15 s:
+        # gaps doubling from 50 ms, then capped at 2 s (uncapped, the
+        # eighth attempt would come at 6.35 s).
+        time.sleep(6)
+        listener.close()
+        gaps = [b - a for a, b in zip(attempts, attempts[1:])]
+        self.assertEqual(len(gaps), 7, gaps)
+        self.assertLess(gaps[0], 0.3, gaps)
+        for a, b in zip(gaps[:5], gaps[1:6]):
+            self.assertGreater(b, a * 1.4, gaps)
+        self.assertTrue(1.5 < gaps[6] < 2.5, gaps)
 
 
 if __name__ == "__main__":

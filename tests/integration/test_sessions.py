@@ -392,6 +392,24 @@ class Limit(SessionTest):
         self.assertEqual(self.db.call("HGET", "auth_sessions_count", "live"), "1")
 
 
+class NoRandomBytes(SessionTest):
+    # ASan must come first among the libraries; the preloaded one is
+    # harmless to it.
+    env = {"LD_PRELOAD": os.environ["IFRAME_AUTH_NO_GETRANDOM"],
+           "ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS", "") +
+           ":verify_asan_link_order=0"}
+
+    def test_create_answers_503_and_writes_nothing(self):
+        before = self.commandstats().get("evalsha", 0)
+        r = self.svc.request("POST", "/auth/create-session")
+        self.assertEqual(self.assertJsonResponse(r, 503),
+                         {"detail": "no random bytes for a session id"})
+        self.assertEqual(r.header("retry-after"), "1")
+        self.assertEqual(self.commandstats().get("evalsha", 0), before)
+        self.assertEqual(self.stats(), (0, 0))
+        self.assertIn("no random bytes from the kernel", self.svc.logs())
+
+
 class ApiKeys(SessionTest):
     env = {"API_KEY": "key-one,key-two"}
 
@@ -424,6 +442,7 @@ class ApiKeys(SessionTest):
         self.assertEqual(self.svc.get("/auth/redis-health").status, 200)
         self.assertEqual(self.svc.get("/healthz").status, 200)
         self.assertEqual(self.svc.get("/metrics").status, 200)
+        self.assertEqual(self.svc.get("/client/iframe.html").status, 200)
         self.assertNotIn("key-one", self.svc.logs())
         self.assertNotIn("API_KEY is empty", self.svc.logs())
 
@@ -466,7 +485,8 @@ class Admin(SessionTest):
         self.assertEqual(body["cursor"], "0")
         self.assertEqual(len(body["sessions"]), 1)
         for q in ("count=0", "count=1001", "count=x", "count=", "cursor=abc",
-                  "cursor=-1", "cursor=123456789012345678901"):
+                  "cursor=-1", "cursor=123456789012345678901",
+                  "cursor=18446744073709551616", "cursor=99999999999999999999"):
             self.assertJsonResponse(self.svc.get("/auth/sessions?" + q), 400)
 
     def test_revoke(self):
@@ -538,7 +558,9 @@ class Metrics(SessionTest):
         self.validate(sid)
         self.validate(str(uuid.uuid4()))
         self.svc.request("POST", "/auth/validate-session?session_id=x")
+        self.validate(sid, "GET", {"Sec-Purpose": "prefetch"})
         self.svc.get("/nope")
+
         def redis_commands():  # all but the INFO that reads them
             stats = self.commandstats()
             stats.pop("info", None)
@@ -553,7 +575,7 @@ class Metrics(SessionTest):
         self.assertEqual(delta('iframe_auth_validations_total{result="ok"}'), 1)
         self.assertEqual(delta('iframe_auth_validations_total{result="already_used"}'), 1)
         self.assertEqual(delta('iframe_auth_validations_total{result="not_found"}'), 1)
-        self.assertEqual(delta('iframe_auth_validations_total{result="invalid"}'), 1)
+        self.assertEqual(delta('iframe_auth_validations_total{result="invalid"}'), 2)
         self.assertEqual(delta('iframe_auth_requests_total{route="create_session",status="200"}'), 1)
         self.assertEqual(delta('iframe_auth_requests_total{route="validate_session",status="401"}'), 2)
         self.assertEqual(delta('iframe_auth_requests_total{route="unmatched",status="404"}'), 1)
