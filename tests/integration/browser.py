@@ -100,6 +100,12 @@ class Chromium:
         return self.send("Target.attachToTarget",
                          {"targetId": target, "flatten": True})["sessionId"]
 
+    def evaluate(self, session, expression):
+        """The value of a JavaScript expression in the tab's page."""
+        return self.send("Runtime.evaluate",
+                         {"expression": expression, "returnByValue": True},
+                         session=session)["result"].get("value")
+
     def screenshot(self, session, path):
         data = self.send("Page.captureScreenshot", {"format": "png"},
                          session=session)["data"]

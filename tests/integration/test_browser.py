@@ -148,6 +148,56 @@ class Browser(ServiceTest):
         db.close()
         self.assertEqual(len(self.allowed.reports), 2)
 
+    def page(self, tab):
+        """The page's state, address, retry button and width."""
+        return self.chrome.evaluate(tab, """document.querySelector(".card") && ({
+            state: document.querySelector(".card").dataset.state,
+            title: document.getElementById("title").textContent,
+            href: location.href,
+            retry: !document.getElementById("retry").hidden,
+            live: document.querySelector("[aria-live]") !== null,
+            overflow: document.documentElement.scrollWidth > innerWidth
+        })""")
+
+    def wait_state(self, tab, state, timeout=10):
+        self.assertTrue(wait_until(lambda: (self.page(tab) or {}).get("state") == state,
+                                   timeout, 0.1), (state, self.page(tab)))
+        return self.page(tab)
+
+    def test_unavailable_then_retry_and_invalid_in_a_300px_frame(self):
+        session = self.create("retry-user")
+        tab = self.chrome.open("about:blank")
+        self.chrome.send("Emulation.setDeviceMetricsOverride",
+                         {"width": 300, "height": 220, "deviceScaleFactor": 1,
+                          "mobile": False}, session=tab)
+        self.redis.stop()
+        try:
+            self.chrome.send("Page.navigate", {"url": session["iframe_url"]},
+                             session=tab)
+            page = self.wait_state(tab, "unavailable")
+        finally:
+            self.redis.cont()
+        # The id left the address bar at once; the state is announced;
+        # the retry button is offered; nothing overflows 300 px.
+        self.assertNotIn("session_id", page["href"])
+        self.assertTrue(page["live"])
+        self.assertTrue(page["retry"])
+        self.assertFalse(page["overflow"])
+        self.assertTrue(self.wait_healthy(self.svc, 5))
+        # The 503 did not use the session up: the retry signs in.
+        self.chrome.evaluate(tab, 'document.getElementById("retry").click()')
+        page = self.wait_state(tab, "authenticated")
+        self.assertIn("retry-user", self.chrome.evaluate(
+            tab, 'document.getElementById("detail").textContent'))
+        self.assertFalse(page["retry"])
+        self.assertFalse(page["overflow"])
+
+        for query in ("?session_id=not-an-id", "?session_id=" + session["session_id"], ""):
+            self.chrome.send("Page.navigate", {"url": "http://127.0.0.1:%d/client/iframe.html%s"
+                                               % (self.svc.port, query)}, session=tab)
+            state = "used" if query.endswith(session["session_id"]) else "invalid"
+            self.assertFalse(self.wait_state(tab, state)["overflow"])
+
 
 if __name__ == "__main__":
     main()
