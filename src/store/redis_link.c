@@ -560,8 +560,8 @@ on_op_deadline(evutil_socket_t fd, short what, void *arg)
 }
 
 enum redis_submit
-redis_link_submit(struct redis_link *link, redis_reply_fn fn, void *arg,
-                  int argc, const char **argv, const size_t *argvlen)
+redis_link_submit_wire(struct redis_link *link, redis_reply_fn fn, void *arg,
+                       const char *wire, size_t len)
 {
 	struct redis_op *op;
 
@@ -576,8 +576,8 @@ redis_link_submit(struct redis_link *link, redis_reply_fn fn, void *arg,
 	op->fn = fn;
 	op->arg = arg;
 	op->start_us = clock_monotonic_us();
-	if (redisAsyncCommandArgv(link->ac, on_op_reply, op, argc, argv,
-	                          argvlen) != REDIS_OK) {
+	if (redisAsyncFormattedCommand(link->ac, on_op_reply, op, wire, len) !=
+	    REDIS_OK) {
 		free(op);
 		return REDIS_SUBMIT_DOWN;
 	}
@@ -585,6 +585,21 @@ redis_link_submit(struct redis_link *link, redis_reply_fn fn, void *arg,
 	evtimer_assign(&op->deadline, link->base, on_op_deadline, op);
 	set_timer_ms(&op->deadline, link->timeout_ms);
 	return REDIS_SUBMIT_OK;
+}
+
+enum redis_submit
+redis_link_submit(struct redis_link *link, redis_reply_fn fn, void *arg,
+                  int argc, const char **argv, const size_t *argvlen)
+{
+	char *wire;
+	int len = redisFormatCommandArgv(&wire, argc, argv, argvlen);
+	enum redis_submit r;
+
+	if (len < 0)
+		return REDIS_SUBMIT_FULL;
+	r = redis_link_submit_wire(link, fn, arg, wire, (size_t)len);
+	redisFreeCommand(wire);
+	return r;
 }
 
 bool

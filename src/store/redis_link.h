@@ -78,6 +78,13 @@ enum redis_submit redis_link_submit(struct redis_link *link, redis_reply_fn fn,
                                     const size_t *argvlen)
     __attribute__((warn_unused_result));
 
+/* The same for one command already in Redis's wire form (RESP), len
+ * bytes; the link copies it. */
+enum redis_submit redis_link_submit_wire(struct redis_link *link,
+                                         redis_reply_fn fn, void *arg,
+                                         const char *wire, size_t len)
+    __attribute__((warn_unused_result));
+
 bool redis_link_is_up(const struct redis_link *link);
 /* Why the link is down, for health answers ("" while up). */
 const char *redis_link_last_error(const struct redis_link *link);

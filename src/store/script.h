@@ -9,7 +9,7 @@
 
 #include "redis_link.h"
 
-#define SCRIPT_MAX_ARGS 8
+#define SCRIPT_MAX_ARGS 12
 
 struct script {
 	const char *name;

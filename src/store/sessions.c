@@ -31,38 +31,50 @@
 /*
  * The MAX_SESSIONS accounting costs nothing per session: live sessions are
  * counted by the second they expire in.  The hash auth_sessions_count
- * holds "live" and, per expiry second (named by its expires_at text), how
- * many sessions end then; the sorted set auth_sessions_expiry scores those
- * seconds by Redis's clock, so that each create first retires the seconds
- * that have passed: O(log N) per create, plus O(log N) per retired
- * second.
+ * holds "live", "next" (the earliest of those seconds) and, per expiry
+ * second (named by its expires_at text), how many sessions end then; the
+ * sorted set auth_sessions_expiry scores those seconds by Redis's clock
+ * (as the service reckons it: redis_clock_offset_ms).
+ * A create retires the seconds that have passed once "next" says some
+ * have: O(1) commands per create, plus O(log N) per retired second.
  */
 
 /* KEYS: session, stats, expiry set, counts.  ARGV: record, ttl, cap,
- * expires_at.  1: written, 0: over the cap. */
+ * expires_at, now (seconds on Redis's clock).  1: written, 0: over the
+ * cap. */
 static const char create_lua[] =
     "#!lua\n"
     "local cap = tonumber(ARGV[3])\n"
     "if cap > 0 then\n"
-    "  local now = tonumber(redis.call('TIME')[1])\n"
-    "  while true do\n"
-    "    local gone = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, "
+    "  local now = tonumber(ARGV[5])\n"
+    "  local c = redis.call('HMGET', KEYS[4], 'live', 'next')\n"
+    "  local live, nxt = tonumber(c[1]) or 0, tonumber(c[2])\n"
+    "  if nxt and nxt <= now then\n"
+    "    repeat\n"
+    "      local gone = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, "
     "'LIMIT', 0, 1000)\n"
-    "    if #gone == 0 then break end\n"
-    "    local n = 0\n"
-    "    for _, c in ipairs(redis.call('HMGET', KEYS[4], unpack(gone))) do\n"
-    "      n = n + (tonumber(c) or 0)\n"
-    "    end\n"
-    "    redis.call('HDEL', KEYS[4], unpack(gone))\n"
-    "    redis.call('ZREM', KEYS[3], unpack(gone))\n"
-    "    redis.call('HINCRBY', KEYS[4], 'live', -n)\n"
+    "      if #gone > 0 then\n"
+    "        for _, n in ipairs(redis.call('HMGET', KEYS[4], "
+    "unpack(gone))) do\n"
+    "          live = live - (tonumber(n) or 0)\n"
+    "        end\n"
+    "        redis.call('HDEL', KEYS[4], unpack(gone))\n"
+    "        redis.call('ZREM', KEYS[3], unpack(gone))\n"
+    "      end\n"
+    "    until #gone < 1000\n"
+    "    redis.call('HSET', KEYS[4], 'live', live)\n"
+    "    nxt = tonumber(redis.call('ZRANGE', KEYS[3], 0, 0, "
+    "'WITHSCORES')[2])\n"
+    "    if nxt then redis.call('HSET', KEYS[4], 'next', nxt)\n"
+    "    else redis.call('HDEL', KEYS[4], 'next') end\n"
     "  end\n"
-    "  if (tonumber(redis.call('HGET', KEYS[4], 'live')) or 0) >= cap then\n"
-    "    return 0\n"
-    "  end\n"
+    "  if live >= cap then return 0 end\n"
     "  redis.call('HINCRBY', KEYS[4], 'live', 1)\n"
     "  if redis.call('HINCRBY', KEYS[4], ARGV[4], 1) == 1 then\n"
-    "    redis.call('ZADD', KEYS[3], now + tonumber(ARGV[2]), ARGV[4])\n"
+    "    local at = now + tonumber(ARGV[2])\n"
+    "    redis.call('ZADD', KEYS[3], at, ARGV[4])\n"
+    "    if not nxt or at < nxt then redis.call('HSET', KEYS[4], 'next', at) "
+    "end\n"
     "  end\n"
     "end\n"
     "redis.call('SETEX', KEYS[1], ARGV[2], ARGV[1])\n"
@@ -194,8 +206,15 @@ wall_clock_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Now on Redis's clock, as far as the service can tell. */
+static int64_t
+redis_clock_ms(const struct session_store *store)
+{
+	return wall_clock_ms() + store->redis_clock_offset_ms;
+}
+
 /* TIME on every (re)connect: how far Redis's clock is from ours, within a
- * round trip, for the validate deadline. */
+ * round trip, for the validate deadline and the cap's seconds. */
 static void
 on_redis_time(void *arg, const redisReply *reply)
 {
@@ -253,14 +272,17 @@ session_store_create_session(struct session_store *store, const char *id,
                              const char *expires_at, int max_sessions,
                              redis_reply_fn fn, void *arg)
 {
-	char key[KEY_MAX], ttl_text[16], cap[16];
-	const char *args[] = {key,    STATS_KEY, EXPIRY_KEY, COUNTS_KEY,
-	                      record, ttl_text,  cap,        expires_at};
+	char key[KEY_MAX], ttl_text[16], cap[16], now[24];
+	const char *args[] = {key,        STATS_KEY,  EXPIRY_KEY,
+	                      COUNTS_KEY, record,     ttl_text,
+	                      cap,        expires_at, now};
 
 	session_key(key, id);
 	snprintf(ttl_text, sizeof(ttl_text), "%d", ttl);
 	snprintf(cap, sizeof(cap), "%d", max_sessions);
-	return script_eval(store->link, &store->create, 4, 4, args, fn, arg);
+	snprintf(now, sizeof(now), "%lld",
+	         (long long)(redis_clock_ms(store) / 1000));
+	return script_eval(store->link, &store->create, 4, 5, args, fn, arg);
 }
 
 enum store_result
@@ -281,8 +303,7 @@ session_store_validate(struct session_store *store, const char *id,
 	/* Half the deadline: a reply still on its way when the service gives
 	 * up would otherwise use the session up behind a 503. */
 	snprintf(not_after, sizeof(not_after), "%lld",
-	         (long long)(wall_clock_ms() + store->redis_clock_offset_ms +
-	                     store->timeout_ms / 2));
+	         (long long)(redis_clock_ms(store) + store->timeout_ms / 2));
 	session_key(key, id);
 	return script_eval(store->link, &store->validate, 2, 2, args, fn, arg);
 }

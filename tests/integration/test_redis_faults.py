@@ -2,6 +2,7 @@
 late, the pending cap, and the ways of reaching Redis."""
 
 import os
+import re
 import signal
 import socket
 import sys
@@ -142,8 +143,10 @@ class RedisFaults(ServiceTest):
         # Each was answered (into a closed socket) and nothing waits.
         metrics = svc.get("/metrics").body.decode()
         self.assertIn("\niframe_auth_redis_pending 0\n", metrics)
-        self.assertIn('iframe_auth_requests_total{route="redis_health",'
-                      'status="503"} 3\n', metrics)
+        answered = re.search(r'iframe_auth_requests_total\{route="redis_health",'
+                             r'status="503"\} (\d+)\n', metrics)
+        # Those three, and any the wait for health above got.
+        self.assertGreaterEqual(int(answered.group(1)), 3, metrics)
 
     def test_unix_socket(self):
         svc = self.service({"REDIS_SOCKET": self.redis.unix,
