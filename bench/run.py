@@ -49,7 +49,16 @@ def wait_http(port, path="/"):
         raise RuntimeError("nothing answers on %d" % port)
 
 
-def wrk(port, path, conns, script=None, script_args=()):
+def redis_usec(db):
+    """Microseconds Redis has spent executing the commands servers send:
+    scripts (whose inner commands are counted apart as well) and PING."""
+    info = db.call("INFO", "commandstats")
+    return sum(int(m.group(2)) for m in
+               re.finditer(r"cmdstat_(\w+):calls=\d+,usec=(\d+)", info)
+               if m.group(1) in ("evalsha", "eval", "ping"))
+
+
+def wrk(port, path, conns, script=None, script_args=(), db=None):
     args = ["wrk", "-t", "2" if conns > 1 else "1", "-c", str(conns),
             "-d", "%ds" % SECONDS, "--latency", "--timeout", "5s"]
     if script:
@@ -57,8 +66,11 @@ def wrk(port, path, conns, script=None, script_args=()):
     args.append("http://127.0.0.1:%d%s" % (port, path))
     if script_args:
         args += ["--"] + list(script_args)
+    before = redis_usec(db) if db else 0
     out = subprocess.run(args, capture_output=True, text=True, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
+    redis_us = (redis_usec(db) - before) / max(requests, 1) if db else 0
 
     def pct(p):
         m = re.search(r"\s%s%%\s+([\d.]+)(us|ms|s)" % p, out)
@@ -66,7 +78,7 @@ def wrk(port, path, conns, script=None, script_args=()):
         return float(m.group(1)) * scale
     bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     errors = re.search(r"Socket errors:.*timeout (\d+)", out)
-    return {"rps": rps, "p50": pct(50), "p99": pct(99),
+    return {"rps": rps, "p50": pct(50), "p99": pct(99), "redis_us": redis_us,
             "non2xx": int(bad.group(1)) if bad else 0,
             "timeouts": int(errors.group(1)) if errors else 0}
 
@@ -84,15 +96,17 @@ class Bench:
         self.ports = {}
         self.procs = {}
 
-    def start_service(self, extra=None):
+    def start_service(self, name="service", extra=None):
+        """The service with the cap's accounting on (as with the default
+        MAX_SESSIONS, but a cap no run reaches), or as extra says."""
         port = free_port()
         env = {"PATH": os.environ["PATH"], "PORT": str(port),
                "REDIS_HOST": "127.0.0.1", "REDIS_PORT": str(self.redis_port),
-               "LOG_LEVEL": "ERROR", "MAX_SESSIONS": "0",
+               "LOG_LEVEL": "ERROR", "MAX_SESSIONS": "100000000",
                "STATIC_DIR": os.path.join(ROOT, "static")}
         env.update(extra or {})
-        self.procs["service"] = start([os.path.join(BUILD, "iframe-auth")], env)
-        self.ports["service"] = port
+        self.procs[name] = start([os.path.join(BUILD, "iframe-auth")], env)
+        self.ports[name] = port
         wait_http(port, "/healthz")
         wait_until(lambda: self._healthy(port), 5)
 
@@ -135,7 +149,7 @@ class Bench:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def scenario(b, name, path, conns, script=None, prepare=None):
+def scenario(b, path, conns, script=None, prepare=None, service="service"):
     """Interleaved runs; returns {target: averaged result}."""
     runs = {"service": [], "bare": [], "one_rtt": []}
     for _ in range(ROUNDS):
@@ -143,8 +157,9 @@ def scenario(b, name, path, conns, script=None, prepare=None):
             args = ()
             if prepare and target == "service":
                 args = prepare()
-            runs[target].append(wrk(b.ports[target], path if target == "service" else "/",
-                                    conns, script, args))
+            port = b.ports[service if target == "service" else target]
+            runs[target].append(wrk(port, path if target == "service" else "/",
+                                    conns, script, args, b.db))
     avg = {}
     for target, rs in runs.items():
         avg[target] = {k: sum(r[k] for r in rs) / len(rs) for k in rs[0]}
@@ -158,6 +173,7 @@ def main():
     lines = []
     try:
         b.start_service()
+        b.start_service("service_nocap", {"MAX_SESSIONS": "0"})
         b.start_baselines()
         ids_file = os.path.join(b.dir, "ids")
 
@@ -171,20 +187,24 @@ def main():
         results = []
         for conns in CONNS:
             results.append(("create-session", conns,
-                            scenario(b, "create", "/auth/create-session", conns, "post.lua")))
+                            scenario(b, "/auth/create-session", conns, "post.lua")))
+            results.append(("create-session, MAX_SESSIONS=0", conns,
+                            scenario(b, "/auth/create-session", conns, "post.lua",
+                                     service="service_nocap")))
             results.append(("validate-session", conns,
-                            scenario(b, "validate", "", conns, "validate.lua", prepare_validate)))
+                            scenario(b, "", conns, "validate.lua", prepare_validate)))
             results.append(("redis-health", conns,
-                            scenario(b, "health", "/auth/redis-health", conns)))
+                            scenario(b, "/auth/redis-health", conns)))
         b.db.call("FLUSHALL")
         b.insert_sessions(1000)
         for conns in CONNS:
             results.append(("session-status, 1 000 sessions", conns,
-                            scenario(b, "status", "/auth/session-status", conns)))
+                            scenario(b, "/auth/session-status", conns)))
         b.insert_sessions(99000)
         for conns in CONNS:
             results.append(("session-status, 100 000 sessions", conns,
-                            scenario(b, "status", "/auth/session-status", conns)))
+                            scenario(b, "/auth/session-status", conns)))
+        b.stop("service_nocap")
 
         # One status walk over 100 000 sessions, timed alone.
         walks = []
@@ -204,12 +224,18 @@ def main():
             while not stop.is_set():
                 c.request("GET", "/auth/session-status")
                 c.getresponse().read()
-        args = prepare_validate()
-        alone = wrk(b.ports["service"], "", 16, "validate.lua", args)
-        args = prepare_validate()
+        # Alone: a pool of fresh sessions, removed afterwards.  During:
+        # the walk is over exactly 100 000 sessions, which are also the
+        # pool the validations redeem.
+        b.db.call("FLUSHALL")
+        alone = wrk(b.ports["service"], "", 16, "validate.lua", prepare_validate())
+        b.db.call("FLUSHALL")
+        ids = b.insert_sessions(100000)
+        with open(ids_file, "w") as f:
+            f.write("\n".join(ids) + "\n")
         t = threading.Thread(target=walker)
         t.start()
-        during = wrk(b.ports["service"], "", 16, "validate.lua", args)
+        during = wrk(b.ports["service"], "", 16, "validate.lua", (ids_file, "2"))
         stop.set()
         t.join()
 
@@ -224,7 +250,7 @@ def main():
         # Redis memory per session: creates through the API, cap on.
         b.stop("service")
         b.db.call("FLUSHALL")
-        b.start_service({"MAX_SESSIONS": "100000000"})
+        b.start_service()
         before = int(re.search(r"used_memory:(\d+)", b.db.call("INFO", "memory")).group(1))
         wrk(b.ports["service"], "/auth/create-session", 16, "post.lua")
         while int(b.db.call("HGET", "auth_stats", "total_created")) < 100000:
@@ -236,8 +262,9 @@ def main():
         b.close()
 
     lines.append("| scenario | conns | req/s | p50 ms | p99 ms | non-2xx | "
-                 "× bare req/s | × one-rtt req/s | × bare p99 | × one-rtt p99 |")
-    lines.append("|---|---|---|---|---|---|---|---|---|---|")
+                 "× bare req/s | × one-rtt req/s | × bare p99 | × one-rtt p99 | "
+                 "Redis µs/req (one-rtt) |")
+    lines.append("|---|---|---|---|---|---|---|---|---|---|---|")
     invalid = False
     for name, conns, r in results:
         s, bare, one = r["service"], r["bare"], r["one_rtt"]
@@ -245,10 +272,11 @@ def main():
         if s["non2xx"] or s["timeouts"] or bare["non2xx"] or one["non2xx"]:
             mark = " **invalid**"
             invalid = True
-        lines.append("| %s%s | %d | %.0f | %.2f | %.2f | %d | %.2f | %.2f | %.2f | %.2f |" % (
+        lines.append("| %s%s | %d | %.0f | %.2f | %.2f | %d | %.2f | %.2f | %.2f | %.2f | %.1f (%.1f) |" % (
             name, mark, conns, s["rps"], s["p50"], s["p99"], s["non2xx"],
             s["rps"] / bare["rps"], s["rps"] / one["rps"],
-            s["p99"] / bare["p99"], s["p99"] / one["p99"]))
+            s["p99"] / bare["p99"], s["p99"] / one["p99"],
+            s["redis_us"], one["redis_us"]))
     lines.append("")
     lines.append("Baselines in the same runs: " + "; ".join(
         "%s c=%d bare %.0f req/s p99 %.2f ms, one-rtt %.0f req/s p99 %.2f ms" % (

@@ -19,7 +19,7 @@
 /* Keys each status batch visits: one batch holds Redis for well under a
  * millisecond, so that validations interleave with a walk and keep their
  * latency (docs/PERFORMANCE.md has the measurements). */
-#define COUNT_BATCH "250"
+#define COUNT_BATCH "100"
 
 /*
  * Every script starts with a shebang (Redis 7): without flags Redis then
