@@ -69,13 +69,13 @@ fuzz_session_id(const uint8_t *data, size_t len)
 static void
 check_answer(const char *record)
 {
-	static const char unused[] = "{\"used\":false,";
+	static const char unused[] = RECORD_HEAD_UNUSED;
 	struct record_answer a;
 	struct json_object *obj, *v;
 	char *used, *answer;
 
 	if (asprintf(&used,
-	             "{\"used\":true,\"used_at\":\"2026-11-22T10:30:00Z\",%s",
+	             RECORD_HEAD_USED RECORD_USED_AT "2026-11-22T10:30:00Z\",%s",
 	             record + sizeof(unused) - 1) < 0)
 		abort();
 	if (!record_answer(used, strlen(used), &a) ||

@@ -49,6 +49,11 @@ reply_created(struct create_ctx *ctx)
 	    "\"iframe_url\":\"%s" IFRAME_PATH "%s\",\"storage\":\"redis\"}",
 	    ctx->id, ctx->ttl / 60, ctx->ttl, ctx->expires_at,
 	    api->cfg->public_base_url, ctx->id);
+	if (len >= sizeof(text)) { /* cannot happen with the config's bounds */
+		log_error("create answer does not fit len=%zu", len);
+		reply_unavailable(ctx->call);
+		return;
+	}
 	reply_json_text(ctx->call, 200, 1, texts, &len);
 }
 
@@ -93,7 +98,7 @@ sessions_create(struct http_call *call)
 	char *record;
 	size_t len;
 	const char *body = http_body(call, &len);
-	time_t now = time(NULL);
+	time_t now = session_store_now(api->sessions);
 
 	switch (create_request_parse(body, len,
 	                             api->cfg->session_max_ttl_seconds, &req,
@@ -131,9 +136,10 @@ sessions_create(struct http_call *call)
 	record = record_serialize(ctx->id, now, ctx->expires, &req);
 	create_request_finish(&req);
 	if (record == NULL ||
-	    session_store_create_session(
-	        api->sessions, ctx->id, record, ctx->ttl, ctx->expires_at,
-	        api->cfg->max_sessions, on_created, ctx) != REDIS_SUBMIT_OK) {
+	    session_store_create_session(api->sessions, ctx->id, record,
+	                                 ctx->ttl, ctx->expires_at,
+	                                 ctx->expires, api->cfg->max_sessions,
+	                                 on_created, ctx) != REDIS_SUBMIT_OK) {
 		free(record);
 		free(ctx);
 		reply_unavailable(call);
@@ -189,8 +195,8 @@ on_validated(void *arg, enum redis_outcome outcome, const struct redisReply *r)
 	const struct api *api = call->ctx;
 	const char *record = NULL;
 	size_t len = 0;
-	enum store_result result =
-	    session_store_validate_result(outcome, r, &record, &len);
+	enum store_result result = session_store_validate_result(
+	    api->sessions, outcome, r, &record, &len);
 
 	switch (result) {
 	case STORE_OK:
@@ -274,7 +280,7 @@ sessions_validate(struct http_call *call)
 	}
 	ctx->call = call;
 	memcpy(ctx->id, id, sizeof(ctx->id));
-	clock_format_iso8601(time(NULL), used_at);
+	clock_format_iso8601(session_store_now(api->sessions), used_at);
 	if (session_store_validate(api->sessions, id, used_at, on_validated,
 	                           ctx) != REDIS_SUBMIT_OK) {
 		free(ctx);

@@ -99,8 +99,12 @@ reply_json(struct http_call *call, int status, struct json_object *obj)
 	const char *text = json_object_to_json_string_length(
 	    obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
 
-	if (text == NULL)
+	if (text == NULL) {
+		log_error("out of memory for a reply");
 		text = "";
+		len = 0;
+		status = 503;
+	}
 	reply_json_text(call, status, 1, &text, &len);
 	json_object_put(obj);
 }

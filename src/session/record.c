@@ -34,6 +34,10 @@ record_serialize(const char *session_id, time_t created, time_t expires,
 		user_id = json_object_to_json_string_ext(
 		    uid,
 		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+		if (user_id == NULL) {
+			json_object_put(uid);
+			return NULL;
+		}
 		cap += sizeof(",\"user_id\":") + strlen(user_id);
 	}
 	if (metadata != NULL)
@@ -41,8 +45,9 @@ record_serialize(const char *session_id, time_t created, time_t expires,
 	out = malloc(cap);
 	if (out != NULL)
 		snprintf(out, cap,
-		         "{\"used\":false,\"iframe_opened\":false,"
-		         "\"session_id\":\"%s\",\"created_at\":\"%s\","
+		         RECORD_HEAD_UNUSED
+		         "\"iframe_opened\":false," RECORD_AFTER_FLAGS
+		         "%s\",\"created_at\":\"%s\","
 		         "\"expires_at\":\"%s\"%s%s%s%s}",
 		         session_id, created_at, expires_at,
 		         user_id != NULL ? ",\"user_id\":" : "",
@@ -71,10 +76,10 @@ record_answer(const char *text, size_t len, struct record_answer *out)
 	const char *p = text, *end = text + len;
 	const size_t stamp = CLOCK_ISO8601_LEN - 1;
 
-	if (!skip(&p, end, "{\"used\":true,"))
+	if (!skip(&p, end, RECORD_HEAD_USED))
 		return false;
 	out->used_at = p;
-	if (!skip(&p, end, "\"used_at\":\"") || (size_t)(end - p) < stamp ||
+	if (!skip(&p, end, RECORD_USED_AT) || (size_t)(end - p) < stamp ||
 	    memchr(p, '"', stamp) != NULL || memchr(p, '\\', stamp) != NULL)
 		return false;
 	p += stamp;
@@ -86,7 +91,7 @@ record_answer(const char *text, size_t len, struct record_answer *out)
 		return false;
 	out->rest = p;
 	out->rest_len = (size_t)(end - p);
-	return skip(&p, end, "\"session_id\":\"") && end[-1] == '}';
+	return skip(&p, end, RECORD_AFTER_FLAGS) && end[-1] == '}';
 }
 
 static bool

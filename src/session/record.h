@@ -15,6 +15,13 @@
 #include <stddef.h>
 #include <time.h>
 
+/* The heads, as the scripts in store/sessions.c match and write them. */
+#define RECORD_HEAD_UNUSED "{\"used\":false,"
+#define RECORD_HEAD_USED   "{\"used\":true,"
+#define RECORD_USED_AT     "\"used_at\":\""
+/* What follows the flags in every record: the service's own id. */
+#define RECORD_AFTER_FLAGS "\"session_id\":\""
+
 struct json_object;
 struct create_request;
 

@@ -18,13 +18,17 @@
 
 #define BACKOFF_FIRST_MS 50
 #define BACKOFF_MAX_MS   2000
-#define HANDSHAKE_MAX    8
+#define HANDSHAKE_MAX    16
 /* The largest array any reply of ours holds is a page of the admin list
  * (two entries per session, count <= 1000, and SCAN may return a few
  * times COUNT).  hiredis allocates an announced array whole before a
  * byte of it arrives: a peer announcing 200 million elements would cost
  * gigabytes and seconds of the loop. */
 #define REPLY_ARRAY_MAX 100000
+
+/* Set when that cap refused an array, to say so instead of hiredis's "Out
+ * of memory".  The service has one thread. */
+static bool array_refused;
 
 enum link_state {
 	LINK_DOWN,       /* waiting for the retry timer */
@@ -268,18 +272,25 @@ on_disconnect(const redisAsyncContext *ac, int status)
 	if (ac != link->ac)
 		return; /* we dropped it ourselves */
 	link->ac = NULL;
+	if (array_refused) {
+		array_refused = false;
+		link_down(link, "reply announced an array over the limit");
+		return;
+	}
 	link_down(link, status == REDIS_OK ? "connection closed" : ac->errstr);
 }
 
+/* hiredis 0.14's constructor (1.x passes size_t and has maxelements). */
 static void *(*hiredis_create_array)(const redisReadTask *task, int n);
-
 /* hiredis's own array constructor, refusing announced sizes no reply of
  * ours reaches; NULL makes the reader fail and the link drop. */
 static void *
 create_capped_array(const redisReadTask *task, int n)
 {
-	if (n > REPLY_ARRAY_MAX)
+	if (n > REPLY_ARRAY_MAX) {
+		array_refused = true;
 		return NULL;
+	}
 	return hiredis_create_array(task, n);
 }
 

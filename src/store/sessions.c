@@ -7,7 +7,9 @@
 
 #include <hiredis/hiredis.h>
 
+#include "../clock.h"
 #include "../log.h"
+#include "../session/record.h"
 #include "../session/session_id.h"
 #include "script.h"
 
@@ -32,61 +34,60 @@
  * The MAX_SESSIONS accounting costs nothing per session: live sessions are
  * counted by the second they expire in.  The hash auth_sessions_count
  * holds "live", "next" (the earliest of those seconds) and, per expiry
- * second (named by its expires_at text), how many sessions end then; the
- * sorted set auth_sessions_expiry scores those seconds by Redis's clock
- * (as the service reckons it: redis_clock_offset_ms).
- * A create retires the seconds that have passed once "next" says some
- * have: O(1) commands per create, plus O(log N) per retired second.
+ * second (named by the expires_at text of its sessions), how many sessions
+ * end then; the sorted set auth_sessions_expiry scores those seconds.  All
+ * of it is on Redis's clock as the service reckons it (redis_clock_ms()),
+ * which also stamps the records, so a second's name and score agree.
+ * Every create is counted, whatever the cap, so that turning the cap on
+ * or revoking never miscounts.  A create retires the seconds that have
+ * passed once "next" says some have, at most RETIRE_ROUNDS thousand at a
+ * time (a quiet day can leave tens of thousands): O(1) commands per
+ * create, plus O(log N) per retired second.
  */
 
 /* KEYS: session, stats, expiry set, counts.  ARGV: record, ttl, cap,
- * expires_at, now (seconds on Redis's clock).  1: written, 0: over the
- * cap. */
+ * expires_at, expires, now (seconds).  1: written, 0: over the cap. */
 static const char create_lua[] =
     "#!lua\n"
-    "local cap = tonumber(ARGV[3])\n"
-    "if cap > 0 then\n"
-    "  local now = tonumber(ARGV[5])\n"
-    "  local c = redis.call('HMGET', KEYS[4], 'live', 'next')\n"
-    "  local live, nxt = tonumber(c[1]) or 0, tonumber(c[2])\n"
-    "  if nxt and nxt <= now then\n"
-    "    repeat\n"
-    "      local gone = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, "
-    "'LIMIT', 0, 1000)\n"
-    "      if #gone > 0 then\n"
-    "        for _, n in ipairs(redis.call('HMGET', KEYS[4], "
-    "unpack(gone))) do\n"
-    "          live = live - (tonumber(n) or 0)\n"
-    "        end\n"
-    "        redis.call('HDEL', KEYS[4], unpack(gone))\n"
-    "        redis.call('ZREM', KEYS[3], unpack(gone))\n"
-    "      end\n"
-    "    until #gone < 1000\n"
-    "    redis.call('HSET', KEYS[4], 'live', live)\n"
-    "    nxt = tonumber(redis.call('ZRANGE', KEYS[3], 0, 0, "
-    "'WITHSCORES')[2])\n"
-    "    if nxt then redis.call('HSET', KEYS[4], 'next', nxt)\n"
-    "    else redis.call('HDEL', KEYS[4], 'next') end\n"
+    "local at, now = tonumber(ARGV[5]), tonumber(ARGV[6])\n"
+    "local c = redis.call('HMGET', KEYS[4], 'live', 'next')\n"
+    "local live, nxt = tonumber(c[1]) or 0, tonumber(c[2])\n"
+    "if nxt and nxt < now then\n"
+    "  for _ = 1, 4 do\n"
+    "    local gone = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', "
+    "'(' .. now, 'LIMIT', 0, 1000)\n"
+    "    if #gone == 0 then break end\n"
+    "    for _, n in ipairs(redis.call('HMGET', KEYS[4], unpack(gone))) do\n"
+    "      live = live - (tonumber(n) or 0)\n"
+    "    end\n"
+    "    redis.call('HDEL', KEYS[4], unpack(gone))\n"
+    "    redis.call('ZREM', KEYS[3], unpack(gone))\n"
+    "    if #gone < 1000 then break end\n"
     "  end\n"
-    "  if live >= cap then return 0 end\n"
-    "  redis.call('HINCRBY', KEYS[4], 'live', 1)\n"
-    "  if redis.call('HINCRBY', KEYS[4], ARGV[4], 1) == 1 then\n"
-    "    local at = now + tonumber(ARGV[2])\n"
-    "    redis.call('ZADD', KEYS[3], at, ARGV[4])\n"
-    "    if not nxt or at < nxt then redis.call('HSET', KEYS[4], 'next', at) "
+    "  redis.call('HSET', KEYS[4], 'live', live)\n"
+    "  nxt = tonumber(redis.call('ZRANGE', KEYS[3], 0, 0, 'WITHSCORES')[2])\n"
+    "  if nxt then redis.call('HSET', KEYS[4], 'next', nxt)\n"
+    "  else redis.call('HDEL', KEYS[4], 'next') end\n"
     "end\n"
-    "  end\n"
+    "local cap = tonumber(ARGV[3])\n"
+    "if cap > 0 and live >= cap then return 0 end\n"
+    "redis.call('HINCRBY', KEYS[4], 'live', 1)\n"
+    "if redis.call('HINCRBY', KEYS[4], ARGV[4], 1) == 1 then\n"
+    "  redis.call('ZADD', KEYS[3], at, ARGV[4])\n"
+    "  if not nxt or at < nxt then redis.call('HSET', KEYS[4], 'next', at) "
+    "end\n"
     "end\n"
     "redis.call('SETEX', KEYS[1], ARGV[2], ARGV[1])\n"
     "redis.call('HINCRBY', KEYS[2], 'total_created', 1)\n"
     "return 1\n";
 
 /* KEYS: session, stats.  ARGV: used_at, not_after (ms on Redis's clock).
- * 0: not found, 2: already used, 3: too late, otherwise the updated
- * record.  A command that reaches Redis after the service has given up
- * on it (a frozen Redis that wakes up) must not use the session up behind
- * the 503 the client already has.  The record starts with the used flag
- * (see record.h), so the check is on the head only. */
+ * 0: not found, 2: already used, 3: too late, 4: not a record of ours,
+ * otherwise the updated record.  A command that reaches Redis after the
+ * service has given up on it (a frozen Redis that wakes up) must not use
+ * the session up behind the 503 the client already has; nor may a record
+ * be used up that record_answer() could not answer from.  The flags come
+ * first (record.h), so the checks are on the head only. */
 static const char validate_lua[] =
     "#!lua\n"
     "local t = redis.call('TIME')\n"
@@ -95,9 +96,16 @@ static const char validate_lua[] =
     "end\n"
     "local v = redis.call('GET', KEYS[1])\n"
     "if not v then return 0 end\n"
-    "if string.sub(v, 1, 14) ~= '{\"used\":false,' then return 2 end\n"
-    "local nv = '{\"used\":true,\"used_at\":\"' .. ARGV[1] .. '\",' .. "
-    "string.sub(v, 15)\n"
+    "local used, unused = '" RECORD_HEAD_USED "', '" RECORD_HEAD_UNUSED "'\n"
+    "if string.sub(v, 1, #used) == used then return 2 end\n"
+    "local rest = string.sub(v, #unused + 1)\n"
+    "local opened = string.match(rest, '^\"iframe_opened\":(%a+),"
+    "" RECORD_AFTER_FLAGS "')\n"
+    "if string.sub(v, 1, #unused) ~= unused or string.sub(v, -1) ~= '}' or\n"
+    "   (opened ~= 'true' and opened ~= 'false') then\n"
+    "  return 4\n"
+    "end\n"
+    "local nv = used .. '" RECORD_USED_AT "' .. ARGV[1] .. '\",' .. rest\n"
     "redis.call('SET', KEYS[1], nv, 'KEEPTTL')\n"
     "redis.call('HINCRBY', KEYS[2], 'total_used', 1)\n"
     "return nv\n";
@@ -117,8 +125,8 @@ static const char open_lua[] =
 
 /* KEYS: session, expiry set, counts.  Deleting frees memory, so it may
  * run under OOM.  The first "expires_at": is the service's own, which
- * precedes every field a client chose; its second is uncounted once it
- * has been retired or when the cap was off at create. */
+ * precedes every field a client chose; its second is no longer counted
+ * once it has been retired. */
 static const char revoke_lua[] =
     "#!lua flags=allow-oom\n"
     "local v = redis.call('GET', KEYS[1])\n"
@@ -149,18 +157,16 @@ static const char list_lua[] =
     "end\n"
     "return out\n";
 
-/* ARGV: cursor, count.  {next cursor, live, used} for one batch.  One
- * MGET per 500 keys, and the used flag read as the byte after
- * {"used": ('t' is 116), keep the batch cheap. */
+/* ARGV: cursor, count.  {next cursor, live, used} for one batch.  The
+ * used flag is read as the byte after {"used": ('t' is 116, record.h),
+ * to keep the batch cheap. */
 static const char count_lua[] =
     "#!lua flags=no-writes\n"
     "local r = redis.call('SCAN', ARGV[1], 'MATCH', 'auth_session:*', "
     "'COUNT', ARGV[2])\n"
-    "local keys, total, used = r[2], 0, 0\n"
-    "for i = 1, #keys, 500 do\n"
-    "  local values = redis.call('MGET', unpack(keys, i, math.min(i + 499, "
-    "#keys)))\n"
-    "  for _, v in ipairs(values) do\n"
+    "local total, used = 0, 0\n"
+    "if #r[2] > 0 then\n"
+    "  for _, v in ipairs(redis.call('MGET', unpack(r[2]))) do\n"
     "    if v then\n"
     "      total = total + 1\n"
     "      if string.byte(v, 9) == 116 then used = used + 1 end\n"
@@ -186,7 +192,8 @@ struct count_walk {
 struct session_store {
 	struct redis_link *link;
 	int timeout_ms;
-	int64_t redis_clock_offset_ms; /* Redis's clock minus ours */
+	int64_t redis_clock_offset_ms; /* Redis's clock minus our monotonic */
+	bool measuring;                /* a TIME is on its way */
 	struct script create, validate, open, revoke, list, count;
 	struct count_walk *walk;
 };
@@ -198,23 +205,27 @@ session_key(char out[KEY_MAX], const char *id)
 }
 
 static int64_t
-wall_clock_ms(void)
+monotonic_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)(clock_monotonic_us() / 1000);
 }
 
-/* Now on Redis's clock, as far as the service can tell. */
+/* Now on Redis's clock, as far as the service can tell: within a round
+ * trip of the last TIME, and immune to steps of the local clock. */
 static int64_t
 redis_clock_ms(const struct session_store *store)
 {
-	return wall_clock_ms() + store->redis_clock_offset_ms;
+	return monotonic_ms() + store->redis_clock_offset_ms;
 }
 
-/* TIME on every (re)connect: how far Redis's clock is from ours, within a
- * round trip, for the validate deadline and the cap's seconds. */
+time_t
+session_store_now(const struct session_store *store)
+{
+	return (time_t)(redis_clock_ms(store) / 1000);
+}
+
+/* TIME on every (re)connect, and again after a late validation (the
+ * clocks may have stepped): how far Redis's clock is from ours. */
 static void
 on_redis_time(void *arg, const redisReply *reply)
 {
@@ -226,7 +237,28 @@ on_redis_time(void *arg, const redisReply *reply)
 		return;
 	store->redis_clock_offset_ms =
 	    strtoll(reply->element[0]->str, NULL, 10) * 1000 +
-	    strtoll(reply->element[1]->str, NULL, 10) / 1000 - wall_clock_ms();
+	    strtoll(reply->element[1]->str, NULL, 10) / 1000 - monotonic_ms();
+}
+
+static void
+on_time_measured(void *arg, enum redis_outcome outcome, const redisReply *reply)
+{
+	struct session_store *store = arg;
+
+	store->measuring = false;
+	if (outcome == REDIS_REPLIED)
+		on_redis_time(store, reply);
+}
+
+static void
+measure_clock(struct session_store *store)
+{
+	const char *argv[] = {"TIME"};
+
+	if (!store->measuring)
+		store->measuring =
+		    redis_link_submit(store->link, on_time_measured, store, 1,
+		                      argv, NULL) == REDIS_SUBMIT_OK;
 }
 
 struct session_store *
@@ -239,6 +271,9 @@ session_store_create(struct redis_link *link, int timeout_ms)
 		return NULL;
 	store->link = link;
 	store->timeout_ms = timeout_ms;
+	/* Until Redis answers TIME: our own wall clock. */
+	store->redis_clock_offset_ms =
+	    (int64_t)time(NULL) * 1000 - monotonic_ms();
 	store->create = (struct script){"create", create_lua, ""};
 	store->validate = (struct script){"validate", validate_lua, ""};
 	store->open = (struct script){"open", open_lua, ""};
@@ -269,20 +304,20 @@ session_store_destroy(struct session_store *store)
 enum redis_submit
 session_store_create_session(struct session_store *store, const char *id,
                              const char *record, int ttl,
-                             const char *expires_at, int max_sessions,
-                             redis_reply_fn fn, void *arg)
+                             const char *expires_at, time_t expires,
+                             int max_sessions, redis_reply_fn fn, void *arg)
 {
-	char key[KEY_MAX], ttl_text[16], cap[16], now[24];
-	const char *args[] = {key,        STATS_KEY,  EXPIRY_KEY,
-	                      COUNTS_KEY, record,     ttl_text,
-	                      cap,        expires_at, now};
+	char key[KEY_MAX], ttl_text[16], cap[16], at[24], now[24];
+	const char *args[] = {key,    STATS_KEY, EXPIRY_KEY, COUNTS_KEY,
+	                      record, ttl_text,  cap,        expires_at,
+	                      at,     now};
 
 	session_key(key, id);
 	snprintf(ttl_text, sizeof(ttl_text), "%d", ttl);
 	snprintf(cap, sizeof(cap), "%d", max_sessions);
-	snprintf(now, sizeof(now), "%lld",
-	         (long long)(redis_clock_ms(store) / 1000));
-	return script_eval(store->link, &store->create, 4, 5, args, fn, arg);
+	snprintf(at, sizeof(at), "%lld", (long long)expires);
+	snprintf(now, sizeof(now), "%lld", (long long)session_store_now(store));
+	return script_eval(store->link, &store->create, 4, 6, args, fn, arg);
 }
 
 enum store_result
@@ -309,21 +344,37 @@ session_store_validate(struct session_store *store, const char *id,
 }
 
 enum store_result
-session_store_validate_result(enum redis_outcome outcome,
+session_store_validate_result(struct session_store *store,
+                              enum redis_outcome outcome,
                               const redisReply *reply, const char **record,
                               size_t *len)
 {
 	if (outcome != REDIS_REPLIED)
 		return STORE_UNAVAILABLE;
-	if (reply->type == REDIS_REPLY_INTEGER && reply->integer == 0)
+	if (reply->type == REDIS_REPLY_STRING) {
+		*record = reply->str;
+		*len = reply->len;
+		return STORE_OK;
+	}
+	if (reply->type != REDIS_REPLY_INTEGER)
+		return STORE_UNAVAILABLE;
+	switch (reply->integer) {
+	case 0:
 		return STORE_NOT_FOUND;
-	if (reply->type == REDIS_REPLY_INTEGER && reply->integer == 2)
+	case 2:
 		return STORE_ALREADY_USED;
-	if (reply->type != REDIS_REPLY_STRING)
-		return STORE_UNAVAILABLE; /* too late (3), or not our reply */
-	*record = reply->str;
-	*len = reply->len;
-	return STORE_OK;
+	case 3:
+		log_warning("validation reached redis after its deadline; "
+		            "refused there, session left unused");
+		measure_clock(store);
+		return STORE_UNAVAILABLE;
+	case 4:
+		log_error("stored session record is not in the service's "
+		          "format; session left unused");
+		return STORE_UNAVAILABLE;
+	default:
+		return STORE_UNAVAILABLE;
+	}
 }
 
 static void

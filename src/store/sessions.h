@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 
 #include "redis_link.h"
 
@@ -28,18 +29,27 @@ enum store_result {
 };
 
 /* timeout_ms is the link's deadline: a validation that reaches Redis
- * after half of it is refused (STORE_UNAVAILABLE), so that a 503 never
- * hides a session used up late. */
+ * after half of it is refused (STORE_UNAVAILABLE), so that a 503 does not
+ * hide a session used up late (short of the service's own loop stalling
+ * for half the deadline with the reply already in hand). */
 struct session_store *session_store_create(struct redis_link *link,
                                            int timeout_ms);
 void session_store_destroy(struct session_store *store);
 
+/* Now, in seconds on Redis's clock (the one that expires the keys), as
+ * the service reckons it.  Records are stamped with it. */
+time_t session_store_now(const struct session_store *store);
+
 /* Writes a new record with its TTL and counts it in total_created; with
  * max_sessions > 0, refuses (STORE_LIMIT_REACHED) when that many sessions
- * are live.  expires_at is the record's own. */
-enum redis_submit session_store_create_session(
-    struct session_store *store, const char *id, const char *record, int ttl,
-    const char *expires_at, int max_sessions, redis_reply_fn fn, void *arg);
+ * are live.  expires_at and expires are the record's expiry, as text and
+ * as session_store_now() + ttl. */
+enum redis_submit session_store_create_session(struct session_store *store,
+                                               const char *id,
+                                               const char *record, int ttl,
+                                               const char *expires_at,
+                                               time_t expires, int max_sessions,
+                                               redis_reply_fn fn, void *arg);
 enum store_result session_store_create_result(enum redis_outcome outcome,
                                               const struct redisReply *reply);
 
@@ -49,7 +59,8 @@ enum store_result session_store_create_result(enum redis_outcome outcome,
 enum redis_submit session_store_validate(struct session_store *store,
                                          const char *id, const char *used_at,
                                          redis_reply_fn fn, void *arg);
-enum store_result session_store_validate_result(enum redis_outcome outcome,
+enum store_result session_store_validate_result(struct session_store *store,
+                                                enum redis_outcome outcome,
                                                 const struct redisReply *reply,
                                                 const char **record,
                                                 size_t *len);

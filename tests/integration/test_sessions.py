@@ -52,6 +52,10 @@ class SessionTest(ServiceTest):
         return {m.group(1): int(m.group(2)) for m in
                 re.finditer(r"cmdstat_(\w+):calls=(\d+)", info)}
 
+    def open_connections(self):
+        metrics = self.svc.get("/metrics").body.decode()
+        return int(re.search(r"\niframe_auth_open_connections (\d+)\n", metrics).group(1))
+
     def stats(self):
         h = self.db.call("HGETALL", "auth_stats")
         d = dict(zip(h[::2], h[1::2]))
@@ -259,6 +263,17 @@ class Validate(SessionTest):
         ttl = self.db.call("PTTL", "auth_session:" + sid)
         self.assertTrue(0 < ttl <= 40000, ttl)
 
+    def test_record_not_in_the_service_format_is_503_and_left_unused(self):
+        sid = str(uuid.uuid4())
+        foreign = '{"used":false,"session_id":"%s"}' % sid
+        self.db.call("SET", "auth_session:" + sid, foreign, "EX", 600)
+        r = self.validate(sid)
+        self.assertEqual(self.assertJsonResponse(r, 503)["detail"],
+                         "service temporarily unavailable")
+        self.assertEqual(self.db.call("GET", "auth_session:" + sid), foreign)
+        self.assertEqual(self.stats()[1], 0)
+        self.assertIn("not in the service's format", self.svc.logs())
+
     def test_script_flush_falls_back_to_eval(self):
         sid = self.create()["session_id"]
         self.db.call("SCRIPT", "FLUSH")
@@ -334,7 +349,7 @@ class Counters(SessionTest):
             try:
                 for t in threads:
                     t.start()
-                time.sleep(0.2)
+                wait_until(lambda: self.open_connections() > requests, 0.4)
             finally:
                 self.redis.cont()
             for t in threads:
@@ -375,6 +390,19 @@ class Limit(SessionTest):
         after = self.commandstats()
         for walk in ("scan", "keys", "dbsize"):
             self.assertEqual(after.get(walk, 0), before.get(walk, 0), walk)
+
+    def test_sessions_created_with_the_cap_off_count_when_it_is_on(self):
+        uncapped = self.service({"MAX_SESSIONS": "0"})
+        self.assertTrue(self.wait_healthy(uncapped))
+        for _ in range(3):
+            r = uncapped.request("POST", "/auth/create-session")
+            self.assertEqual(r.status, 200, r.body)
+        self.create(status=429)
+        # Revoking one of them makes room for exactly one.
+        sid = r.json()["session_id"]
+        self.assertEqual(self.svc.request("DELETE", "/auth/sessions/" + sid).status, 204)
+        self.create()
+        self.create(status=429)
 
     def test_cap_accounting_costs_no_memory_per_session(self):
         for _ in range(3):
