@@ -97,8 +97,7 @@ class Bench:
         self.procs = {}
 
     def start_service(self, name="service", extra=None):
-        """The service with the cap's accounting on (as with the default
-        MAX_SESSIONS, but a cap no run reaches), or as extra says."""
+        """The service with a cap no run reaches, or as extra says."""
         port = free_port()
         env = {"PATH": os.environ["PATH"], "PORT": str(port),
                "REDIS_HOST": "127.0.0.1", "REDIS_PORT": str(self.redis_port),
@@ -149,7 +148,7 @@ class Bench:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def scenario(b, path, conns, script=None, prepare=None, service="service"):
+def scenario(b, path, conns, script=None, prepare=None):
     """Interleaved runs; returns {target: averaged result}."""
     runs = {"service": [], "bare": [], "one_rtt": []}
     for _ in range(ROUNDS):
@@ -157,7 +156,7 @@ def scenario(b, path, conns, script=None, prepare=None, service="service"):
             args = ()
             if prepare and target == "service":
                 args = prepare()
-            port = b.ports[service if target == "service" else target]
+            port = b.ports[target]
             runs[target].append(wrk(port, path if target == "service" else "/",
                                     conns, script, args, b.db))
     avg = {}
@@ -173,7 +172,6 @@ def main():
     lines = []
     try:
         b.start_service()
-        b.start_service("service_nocap", {"MAX_SESSIONS": "0"})
         b.start_baselines()
         ids_file = os.path.join(b.dir, "ids")
 
@@ -188,9 +186,6 @@ def main():
         for conns in CONNS:
             results.append(("create-session", conns,
                             scenario(b, "/auth/create-session", conns, "post.lua")))
-            results.append(("create-session, MAX_SESSIONS=0", conns,
-                            scenario(b, "/auth/create-session", conns, "post.lua",
-                                     service="service_nocap")))
             results.append(("validate-session", conns,
                             scenario(b, "", conns, "validate.lua", prepare_validate)))
             results.append(("redis-health", conns,
@@ -204,7 +199,6 @@ def main():
         for conns in CONNS:
             results.append(("session-status, 100 000 sessions", conns,
                             scenario(b, "/auth/session-status", conns)))
-        b.stop("service_nocap")
 
         # One status walk over 100 000 sessions, timed alone.
         walks = []

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "../log.h"
@@ -50,7 +51,9 @@ content_type(const char *name)
 
 	for (size_t i = 0; dot != NULL && i < sizeof(types) / sizeof(types[0]);
 	     i++) {
-		if (strcmp(dot, types[i].ext) == 0)
+		/* Case as written on disk does not matter: page.HTML is
+		 * HTML, and gets the page's headers. */
+		if (strcasecmp(dot, types[i].ext) == 0)
 			return types[i].type;
 	}
 	return "application/octet-stream";

@@ -45,15 +45,21 @@ class Connections(ServiceTest):
     def connect(self, svc):
         return socket.create_connection(("127.0.0.1", svc.port), timeout=5)
 
-    def test_slowloris_closed_within_request_deadline(self):
+    def trickle(self, head, body=b""):
+        """Sends head at once, then body a byte every 0.2 s, on a service
+        with a 2 s request deadline; asserts the connection is closed at
+        that deadline while other clients are served."""
         svc = self.service({"HTTP_REQUEST_TIMEOUT_SECONDS": "2",
                             "HTTP_IDLE_TIMEOUT_SECONDS": "30"})
         slow = self.connect(svc)
-        request = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 100
         started = time.monotonic()
         closed = None
         served = 0
-        for byte in request:
+        try:
+            slow.sendall(head)
+        except OSError:
+            closed = 0
+        for byte in body if closed is None else b"":
             try:
                 slow.sendall(bytes([byte]))
             except OSError:
@@ -73,6 +79,14 @@ class Connections(ServiceTest):
         self.assertGreaterEqual(closed, 1.8)
         self.assertLess(closed, 3.5)
         self.assertGreater(served, 5)
+
+    def test_slowloris_closed_within_request_deadline(self):
+        self.trickle(b"", b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 100)
+
+    def test_trickled_body_closed_within_request_deadline(self):
+        self.trickle(b"POST /auth/create-session HTTP/1.1\r\nHost: x\r\n"
+                     b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n",
+                     b"{" + b" " * 98 + b"}")
 
     def test_idle_connection_closed(self):
         svc = self.service({"HTTP_IDLE_TIMEOUT_SECONDS": "1"})

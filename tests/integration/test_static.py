@@ -26,6 +26,8 @@ class Static(ServiceTest):
             f.write(CANARY)
         with open(os.path.join(self.static, "inside.txt"), "wb") as f:
             f.write(b"inside")
+        with open(os.path.join(self.static, "UPPER.HTML"), "wb") as f:
+            f.write(b"<!doctype html><title>upper</title>")
         os.symlink(os.path.join(self.root, "canary.txt"),
                    os.path.join(self.static, "link-out.txt"))
         os.symlink(self.root, os.path.join(self.static, "dir-out"))
@@ -55,6 +57,11 @@ class Static(ServiceTest):
         self.assertEqual(r.header("cache-control"), "no-store")
         # A symlink that stays inside is served.
         self.assertEqual(self.svc.get("/link-in.txt").body, b"inside")
+        # The extension's case does not matter: HTML gets the page's headers.
+        r = self.svc.get("/UPPER.HTML")
+        self.assertEqual(r.header("content-type"), "text/html; charset=utf-8")
+        self.assertEqual(r.header("content-security-policy"),
+                         "default-src 'self'; frame-ancestors https://app.example.com")
 
     def test_head_has_headers_and_no_body(self):
         get = self.svc.get("/client/iframe.html")
