@@ -75,7 +75,8 @@ check_answer(const char *record)
 	char *used, *answer;
 
 	if (asprintf(&used,
-	             RECORD_HEAD_USED RECORD_USED_AT "2026-11-22T10:30:00Z\",%s",
+	             RECORD_HEAD_USED RECORD_USED_AT
+	             "2026-11-22T10:30:00Z\",%s",
 	             record + sizeof(unused) - 1) < 0)
 		abort();
 	if (!record_answer(used, strlen(used), &a) ||

@@ -1,5 +1,6 @@
 #include "sessions.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -337,8 +338,8 @@ session_store_validate(struct session_store *store, const char *id,
 
 	/* Half the deadline: a reply still on its way when the service gives
 	 * up would otherwise use the session up behind a 503. */
-	snprintf(not_after, sizeof(not_after), "%lld",
-	         (long long)(redis_clock_ms(store) + store->timeout_ms / 2));
+	snprintf(not_after, sizeof(not_after), "%" PRId64,
+	         redis_clock_ms(store) + store->timeout_ms / 2);
 	session_key(key, id);
 	return script_eval(store->link, &store->validate, 2, 2, args, fn, arg);
 }
