@@ -109,6 +109,25 @@ class Basics(ServiceTest):
         self.assertLess(time.monotonic() - started, 5)
         self.redis.cont()
 
+    def test_sigterm_waits_at_most_5_s_for_requests_in_flight(self):
+        # A request that would wait 20 s on a frozen Redis.
+        svc = self.service({"REDIS_TIMEOUT_MS": "20000"})
+        self.assertTrue(self.wait_healthy(svc))
+        self.redis.stop()
+        try:
+            stuck = socket.create_connection(("127.0.0.1", svc.port))
+            stuck.sendall(b"GET /auth/redis-health HTTP/1.1\r\nHost: x\r\n\r\n")
+            time.sleep(0.3)
+            started = time.monotonic()
+            self.assertEqual(svc.stop(signal.SIGTERM, timeout=15), 0)
+            took = time.monotonic() - started
+            stuck.close()
+        finally:
+            self.redis.cont()
+        self.assertGreaterEqual(took, 4.5)
+        self.assertLess(took, 7)
+        self.assertIn("stopping with requests still in flight in-flight=1", svc.logs())
+
     def test_version_and_help(self):
         out = subprocess.run([BIN, "--version"], capture_output=True,
                              text=True, check=True).stdout
