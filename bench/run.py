@@ -58,7 +58,14 @@ def redis_usec(db):
                if m.group(1) in ("evalsha", "eval", "ping"))
 
 
-def wrk(port, path, conns, script=None, script_args=(), db=None):
+def cpu_seconds(pid):
+    """User and system CPU time a process has used so far."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wrk(port, path, conns, script=None, script_args=(), db=None, pid=None):
     args = ["wrk", "-t", "2" if conns > 1 else "1", "-c", str(conns),
             "-d", "%ds" % SECONDS, "--latency", "--timeout", "5s"]
     if script:
@@ -67,10 +74,13 @@ def wrk(port, path, conns, script=None, script_args=(), db=None):
     if script_args:
         args += ["--"] + list(script_args)
     before = redis_usec(db) if db else 0
+    cpu_before = cpu_seconds(pid) if pid else 0
     out = subprocess.run(args, capture_output=True, text=True, check=True).stdout
+    cpu_used = cpu_seconds(pid) - cpu_before if pid else 0
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     requests = int(re.search(r"(\d+) requests in", out).group(1))
     redis_us = (redis_usec(db) - before) / max(requests, 1) if db else 0
+    server_us = cpu_used * 1e6 / max(requests, 1)
 
     def pct(p):
         m = re.search(r"\s%s%%\s+([\d.]+)(us|ms|s)" % p, out)
@@ -79,6 +89,7 @@ def wrk(port, path, conns, script=None, script_args=(), db=None):
     bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     errors = re.search(r"Socket errors:.*timeout (\d+)", out)
     return {"rps": rps, "p50": pct(50), "p99": pct(99), "redis_us": redis_us,
+            "server_us": server_us,
             "non2xx": int(bad.group(1)) if bad else 0,
             "timeouts": int(errors.group(1)) if errors else 0}
 
@@ -158,7 +169,7 @@ def scenario(b, path, conns, script=None, prepare=None):
                 args = prepare()
             port = b.ports[target]
             runs[target].append(wrk(port, path if target == "service" else "/",
-                                    conns, script, args, b.db))
+                                    conns, script, args, b.db, b.procs[target].pid))
     avg = {}
     for target, rs in runs.items():
         avg[target] = {k: sum(r[k] for r in rs) / len(rs) for k in rs[0]}
@@ -257,8 +268,8 @@ def main():
 
     lines.append("| scenario | conns | req/s | p50 ms | p99 ms | non-2xx | "
                  "× bare req/s | × one-rtt req/s | × bare p99 | × one-rtt p99 | "
-                 "Redis µs/req (one-rtt) |")
-    lines.append("|---|---|---|---|---|---|---|---|---|---|---|")
+                 "server CPU µs/req (bare, one-rtt) | Redis µs/req (one-rtt) |")
+    lines.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
     invalid = False
     for name, conns, r in results:
         s, bare, one = r["service"], r["bare"], r["one_rtt"]
@@ -266,11 +277,13 @@ def main():
         if s["non2xx"] or s["timeouts"] or bare["non2xx"] or one["non2xx"]:
             mark = " **invalid**"
             invalid = True
-        lines.append("| %s%s | %d | %.0f | %.2f | %.2f | %d | %.2f | %.2f | %.2f | %.2f | %.1f (%.1f) |" % (
-            name, mark, conns, s["rps"], s["p50"], s["p99"], s["non2xx"],
-            s["rps"] / bare["rps"], s["rps"] / one["rps"],
-            s["p99"] / bare["p99"], s["p99"] / one["p99"],
-            s["redis_us"], one["redis_us"]))
+        lines.append("| %s%s | %d | %.0f | %.2f | %.2f | %d | %.2f | %.2f | %.2f | %.2f | "
+                     "%.1f (%.1f, %.1f) | %.1f (%.1f) |" % (
+                         name, mark, conns, s["rps"], s["p50"], s["p99"], s["non2xx"],
+                         s["rps"] / bare["rps"], s["rps"] / one["rps"],
+                         s["p99"] / bare["p99"], s["p99"] / one["p99"],
+                         s["server_us"], bare["server_us"], one["server_us"],
+                         s["redis_us"], one["redis_us"]))
     lines.append("")
     lines.append("Baselines in the same runs: " + "; ".join(
         "%s c=%d bare %.0f req/s p99 %.2f ms, one-rtt %.0f req/s p99 %.2f ms" % (
