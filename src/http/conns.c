@@ -29,7 +29,8 @@ struct conn {
 	struct evhttp_connection *evcon; /* NULL until found */
 	struct event *found;             /* one-shot: look for evcon */
 	struct event *deadline;          /* the request in progress */
-	bool in_request;
+	struct evbuffer_cb_entry
+	    *input; /* on_input, enabled between requests */
 };
 
 static void
@@ -103,20 +104,24 @@ on_deadline(evutil_socket_t fd, short what, void *arg)
 		shutdown(sock, SHUT_RDWR);
 }
 
-/* Every read into the connection's input buffer: the first byte after a
- * complete request starts the next request's deadline. */
+/* Starts the deadline of the request whose first byte has arrived, and
+ * stops hearing the input until that request is complete: evhttp drains
+ * the buffer line by line, and each change would call back. */
+static void
+request_started(struct conn *conn)
+{
+	evbuffer_cb_clear_flags(bufferevent_get_input(conn->bev), conn->input,
+	                        EVBUFFER_CB_ENABLED);
+	evtimer_add(conn->deadline, conn->owner->request_timeout);
+}
+
+/* Input between requests: the first byte starts the next request. */
 static void
 on_input(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
 {
-	struct conn *conn = arg;
-	int ms = conn->owner->request_timeout_ms;
-	struct timeval tv = clock_timeval_ms(ms);
-
 	(void)buf;
-	if (info->n_added == 0 || conn->in_request)
-		return;
-	conn->in_request = true;
-	evtimer_add(conn->deadline, &tv);
+	if (info->n_added > 0)
+		request_started(arg);
 }
 
 /* Runs from the loop right after the accept, before any I/O on the
@@ -157,10 +162,11 @@ conns_new_bufferevent(struct event_base *base, void *arg)
 	conn->bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
 	conn->found = event_new(base, -1, 0, on_found, conn);
 	conn->deadline = evtimer_new(base, on_deadline, conn);
+	if (conn->bev != NULL)
+		conn->input = evbuffer_add_cb(bufferevent_get_input(conn->bev),
+		                              on_input, conn);
 	if (conn->bev == NULL || conn->found == NULL ||
-	    conn->deadline == NULL ||
-	    evbuffer_add_cb(bufferevent_get_input(conn->bev), on_input, conn) ==
-	        NULL) {
+	    conn->deadline == NULL || conn->input == NULL) {
 		if (conn->bev != NULL)
 			bufferevent_free(conn->bev);
 		event_free(conn->found);
@@ -183,11 +189,17 @@ void
 conns_request_done(struct conns *c, struct evhttp_connection *evcon)
 {
 	struct conn *conn = ptr_map_get(&c->by_evcon, evcon);
+	struct evbuffer *input;
 
 	if (conn == NULL)
 		return;
-	conn->in_request = false;
 	evtimer_del(conn->deadline);
+	input = bufferevent_get_input(conn->bev);
+	/* A pipelined request already waiting has started too. */
+	if (evbuffer_get_length(input) > 0)
+		request_started(conn);
+	else
+		evbuffer_cb_set_flags(input, conn->input, EVBUFFER_CB_ENABLED);
 }
 
 static void
@@ -236,12 +248,15 @@ bool
 conns_init(struct conns *c, struct event_base *base, size_t max,
            int request_timeout_seconds)
 {
+	struct timeval tv = {request_timeout_seconds, 0};
+
 	*c = (struct conns){0};
 	c->base = base;
 	c->max = max;
 	c->request_timeout_ms = request_timeout_seconds * 1000;
+	c->request_timeout = event_base_init_common_timeout(base, &tv);
 	c->retry_timer = evtimer_new(base, on_retry, c);
-	return c->retry_timer != NULL;
+	return c->request_timeout != NULL && c->retry_timer != NULL;
 }
 
 void

@@ -33,6 +33,9 @@ struct conns {
 	size_t count;                    /* accepted and not yet closed */
 	size_t max;
 	int request_timeout_ms;
+	/* The same, as a libevent common timeout: every connection's deadline
+	 * has this duration, so adding and removing one is O(1). */
+	const struct timeval *request_timeout;
 	bool full;           /* accepting paused at max */
 	bool exhausted;      /* accepting paused: out of descriptors */
 	int retry_ms;        /* next retry after running out of descriptors */

@@ -61,6 +61,9 @@ struct redis_link {
 	char db[16];
 	int port;
 	int timeout_ms;
+	/* timeout_ms as a libevent common timeout: every command's deadline
+	 * has this duration, so adding and removing one is O(1). */
+	const struct timeval *command_timeout;
 	size_t max_pending;
 	struct metrics *metrics;
 
@@ -444,6 +447,7 @@ redis_link_create(struct event_base *base, struct evdns_base *dns,
                   const struct redis_link_options *opt)
 {
 	struct redis_link *link = calloc(1, sizeof(*link));
+	struct timeval timeout;
 
 	if (link == NULL)
 		return NULL;
@@ -460,8 +464,10 @@ redis_link_create(struct event_base *base, struct evdns_base *dns,
 	link->backoff_ms = BACKOFF_FIRST_MS;
 	link->retry_timer = evtimer_new(base, on_retry_timer, link);
 	link->connect_timer = evtimer_new(base, on_connect_timer, link);
+	timeout = clock_timeval_ms(opt->timeout_ms);
+	link->command_timeout = event_base_init_common_timeout(base, &timeout);
 	if (link->host == NULL || link->retry_timer == NULL ||
-	    link->connect_timer == NULL) {
+	    link->connect_timer == NULL || link->command_timeout == NULL) {
 		redis_link_destroy(link);
 		return NULL;
 	}
@@ -594,7 +600,7 @@ redis_link_submit_wire(struct redis_link *link, redis_reply_fn fn, void *arg,
 	}
 	link->pending++;
 	evtimer_assign(&op->deadline, link->base, on_op_deadline, op);
-	set_timer_ms(&op->deadline, link->timeout_ms);
+	evtimer_add(&op->deadline, link->command_timeout);
 	return REDIS_SUBMIT_OK;
 }
 

@@ -88,6 +88,21 @@ class Connections(ServiceTest):
                      b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n",
                      b"{" + b" " * 98 + b"}")
 
+    def test_pipelined_partial_request_meets_the_deadline(self):
+        # A whole request and the start of another in one write: the
+        # second one's deadline starts as soon as the first is answered.
+        svc = self.service({"HTTP_REQUEST_TIMEOUT_SECONDS": "2",
+                            "HTTP_IDLE_TIMEOUT_SECONDS": "30"})
+        sock = self.connect(svc)
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+                     b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        self.assertIn(b"200 OK", sock.recv(4096))
+        left = closed_within(sock, 5)
+        sock.close()
+        self.assertIsNotNone(left, "the unfinished request stayed open")
+        self.assertGreater(left, 1.5)
+        self.assertLess(left, 3)
+
     def test_idle_connection_closed(self):
         svc = self.service({"HTTP_IDLE_TIMEOUT_SECONDS": "1"})
         idle = self.connect(svc)
