@@ -74,6 +74,7 @@ struct redis_link {
 	struct event *connect_timer; /* bounds resolve + connect + handshake */
 	int backoff_ms;
 	int handshake_left;
+	uint64_t handshake_sent_us;
 	struct handshake_command handshake[HANDSHAKE_MAX];
 	int handshake_count;
 
@@ -250,6 +251,7 @@ on_connect(const redisAsyncContext *cac, int status)
 		return;
 	}
 	link->handshake_left = 0;
+	link->handshake_sent_us = clock_monotonic_us();
 	if (link->password != NULL)
 		ok = send_handshake(link, ac, 2, auth, NULL);
 	ok = ok && send_handshake(link, ac, 2, select, NULL);
@@ -623,6 +625,12 @@ bool
 redis_link_is_up(const struct redis_link *link)
 {
 	return link->state == LINK_UP;
+}
+
+uint64_t
+redis_link_handshake_sent_us(const struct redis_link *link)
+{
+	return link->handshake_sent_us;
 }
 
 const char *

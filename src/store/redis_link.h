@@ -86,6 +86,9 @@ enum redis_submit redis_link_submit_wire(struct redis_link *link,
     __attribute__((warn_unused_result));
 
 bool redis_link_is_up(const struct redis_link *link);
+/* When the current connection's handshake was sent
+ * (clock_monotonic_us()), for handshake replies that need it. */
+uint64_t redis_link_handshake_sent_us(const struct redis_link *link);
 /* Why the link is down, for health answers ("" while up). */
 const char *redis_link_last_error(const struct redis_link *link);
 size_t redis_link_pending(const struct redis_link *link);

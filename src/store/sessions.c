@@ -194,7 +194,8 @@ struct session_store {
 	struct redis_link *link;
 	int timeout_ms;
 	int64_t redis_clock_offset_ms; /* Redis's clock minus our monotonic */
-	bool measuring;                /* a TIME is on its way */
+	bool measuring;                /* a TIME is on its way, */
+	int64_t measure_sent_ms;       /* sent then (monotonic) */
 	struct script create, validate, open, revoke, list, count;
 	struct count_walk *walk;
 };
@@ -225,20 +226,36 @@ session_store_now(const struct session_store *store)
 	return (time_t)(redis_clock_ms(store) / 1000);
 }
 
-/* TIME on every (re)connect, and again after a late validation (the
- * clocks may have stepped): how far Redis's clock is from ours. */
+/*
+ * TIME on every (re)connect, and again after a late validation (the
+ * clocks may have stepped): how far Redis's clock is from ours.  Redis
+ * read its clock between our sending TIME and our reading the answer;
+ * reckoning from the sending errs towards a later deadline by the time
+ * Redis took to get to it (normally microseconds), where reckoning from
+ * the reading would err towards refusing validations by however long the
+ * service took to read the answer (a busy or slow service: seconds).
+ */
 static void
-on_redis_time(void *arg, const redisReply *reply)
+take_redis_time(struct session_store *store, const redisReply *reply,
+                int64_t sent_ms)
 {
-	struct session_store *store = arg;
-
 	if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
 	    reply->element[0]->type != REDIS_REPLY_STRING ||
 	    reply->element[1]->type != REDIS_REPLY_STRING)
 		return;
 	store->redis_clock_offset_ms =
 	    strtoll(reply->element[0]->str, NULL, 10) * 1000 +
-	    strtoll(reply->element[1]->str, NULL, 10) / 1000 - monotonic_ms();
+	    strtoll(reply->element[1]->str, NULL, 10) / 1000 - sent_ms;
+}
+
+static void
+on_handshake_time(void *arg, const redisReply *reply)
+{
+	struct session_store *store = arg;
+
+	take_redis_time(
+	    store, reply,
+	    (int64_t)(redis_link_handshake_sent_us(store->link) / 1000));
 }
 
 static void
@@ -248,7 +265,7 @@ on_time_measured(void *arg, enum redis_outcome outcome, const redisReply *reply)
 
 	store->measuring = false;
 	if (outcome == REDIS_REPLIED)
-		on_redis_time(store, reply);
+		take_redis_time(store, reply, store->measure_sent_ms);
 }
 
 static void
@@ -256,10 +273,12 @@ measure_clock(struct session_store *store)
 {
 	const char *argv[] = {"TIME"};
 
-	if (!store->measuring)
-		store->measuring =
-		    redis_link_submit(store->link, on_time_measured, store, 1,
-		                      argv, NULL) == REDIS_SUBMIT_OK;
+	if (store->measuring)
+		return;
+	store->measure_sent_ms = monotonic_ms();
+	store->measuring =
+	    redis_link_submit(store->link, on_time_measured, store, 1, argv,
+	                      NULL) == REDIS_SUBMIT_OK;
 }
 
 struct session_store *
@@ -281,7 +300,7 @@ session_store_create(struct redis_link *link, int timeout_ms)
 	store->revoke = (struct script){"revoke", revoke_lua, ""};
 	store->list = (struct script){"list", list_lua, ""};
 	store->count = (struct script){"count", count_lua, ""};
-	if (!redis_link_add_handshake(link, 1, time_argv, on_redis_time,
+	if (!redis_link_add_handshake(link, 1, time_argv, on_handshake_time,
 	                              store) ||
 	    !script_register(link, &store->create) ||
 	    !script_register(link, &store->validate) ||

@@ -17,7 +17,10 @@ VALGRIND = ["valgrind", "--error-exitcode=99", "--leak-check=full",
 
 class Valgrind(ServiceTest):
     def test_smoke_then_sigterm(self):
-        svc = self.service({"API_KEY": "k"}, start=False, )
+        # Under valgrind the service runs many times slower: deadlines
+        # with room, so that this run is about memory, not timing.
+        svc = self.service({"API_KEY": "k", "REDIS_TIMEOUT_MS": "5000"},
+                           start=False)
         svc.wrapper = VALGRIND
         svc.start(timeout=60)
         auth = {"Authorization": "Bearer k"}
