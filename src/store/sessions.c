@@ -41,9 +41,9 @@
  * which also stamps the records, so a second's name and score agree.
  * Every create is counted, whatever the cap, so that turning the cap on
  * or revoking never miscounts.  A create retires the seconds that have
- * passed once "next" says some have, at most RETIRE_ROUNDS thousand at a
- * time (a quiet day can leave tens of thousands): O(1) commands per
- * create, plus O(log N) per retired second.
+ * passed once "next" says some have, at most 4 000 at a time (a quiet
+ * day can leave tens of thousands; until they are all retired the count
+ * errs high): O(1) commands per create, plus O(log N) per retired second.
  */
 
 /* KEYS: session, stats, expiry set, counts.  ARGV: record, ttl, cap,
