@@ -62,7 +62,7 @@ if redis_answers; then
 	# Debian's redis-server package starts one without an append-only
 	# file: sessions would not survive its restart (README, "Data in Redis").
 	if [ "$(redis_cli config get appendonly | tail -n 1)" = "no" ]; then
-		echo "run: warning: the Redis at $redis_host:$redis_port keeps no append-only file;" \
+		echo "run: warning: the Redis at ${redis_socket:-$redis_host:$redis_port} keeps no append-only file;" \
 			"./scripts/setup_redis.sh configures it" >&2
 	fi
 else

@@ -29,8 +29,8 @@ struct conn {
 	struct evhttp_connection *evcon; /* NULL until found */
 	struct event *found;             /* one-shot: look for evcon */
 	struct event *deadline;          /* the request in progress */
-	struct evbuffer_cb_entry
-	    *input; /* on_input, enabled between requests */
+	/* on_input, enabled between requests only */
+	struct evbuffer_cb_entry *input;
 };
 
 static void

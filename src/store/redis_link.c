@@ -333,6 +333,7 @@ link_open(struct redis_link *link, const char *ip)
 	}
 	ac->data = link;
 	link->ac = ac;
+	array_refused = false;
 	cap_reply_arrays(ac);
 	if (redisLibeventAttach(ac, link->base) != REDIS_OK ||
 	    redisAsyncSetConnectCallback(ac, on_connect) != REDIS_OK ||
