@@ -98,12 +98,18 @@ check_answer(const char *record)
 void
 fuzz_create_body(const uint8_t *data, size_t len)
 {
+	static const struct create_rules rules = {
+	    .max_ttl = 86400,
+	    .frame_ancestors =
+	        "'self' https://*.example.com http://localhost:*",
+	    .self_origin = "https://auth.example.com",
+	};
 	struct create_request req;
-	char detail[256];
+	char detail[512];
 
 	if (len > FUZZ_INPUT_MAX)
 		return;
-	if (create_request_parse((const char *)data, len, 86400, &req, detail,
+	if (create_request_parse((const char *)data, len, &rules, &req, detail,
 	                         sizeof(detail)) == CREATE_PARSE_OK) {
 		char *record = record_serialize(
 		    "550e8400-e29b-41d4-a716-446655440000", 0, 60, &req);

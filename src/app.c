@@ -142,6 +142,10 @@ app_start(struct app *app, const struct config *cfg)
 	app->api.sessions = app->sessions;
 	app->api.metrics = app->metrics;
 	app->api.static_files = app->static_files;
+	/* The config has checked that it has one. */
+	if (cfg->public_base_url[0] != '\0' &&
+	    origin_of_url(cfg->public_base_url, app->api.self_origin) != NULL)
+		return false;
 	if (cfg->api_key[0] == '\0')
 		log_warning("API_KEY is empty: anyone who can reach this "
 		            "service can create sessions and use the admin "

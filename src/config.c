@@ -8,6 +8,8 @@
 #include <strings.h>
 #include <sys/resource.h>
 
+#include "session/origin.h"
+
 #define DEFAULT_CONFIG_FILE   "config.env"
 #define CONFIG_FILE_MAX_LINES 512
 #define CONFIG_FILE_MAX_BYTES ((size_t)256 << 10)
@@ -192,6 +194,8 @@ check_frame_ancestors(const char *value)
 static const char *
 check_base_url(const char *value)
 {
+	char origin[ORIGIN_MAX + 1];
+
 	if (value[0] == '\0')
 		return NULL;
 	if (strncmp(value, "http://", 7) != 0 &&
@@ -201,6 +205,10 @@ check_base_url(const char *value)
 		return "must be a plain URL without query, fragment or spaces";
 	if (value[strlen(value) - 1] == '/')
 		return "must not end with '/'";
+	/* It is the service's own origin, 'self' in FRAME_ANCESTORS. */
+	if (origin_of_url(value, origin) != NULL)
+		return "must start with an origin scheme://host[:port] (host "
+		       "letters, digits, '-' and '.'; no user info)";
 	return NULL;
 }
 

@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "../http/router.h"
+#include "../session/origin.h"
 
 struct config;
 struct http_call;
@@ -21,6 +22,9 @@ struct api {
 	struct session_store *sessions;
 	struct metrics *metrics;
 	struct static_files *static_files;
+	/* PUBLIC_BASE_URL's origin, 'self' in FRAME_ANCESTORS; "" when
+	 * unset. */
+	char self_origin[ORIGIN_MAX + 1];
 };
 
 extern const struct route api_routes[];

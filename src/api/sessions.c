@@ -94,15 +94,20 @@ sessions_create(struct http_call *call)
 	const struct api *api = call->ctx;
 	struct create_request req;
 	struct create_ctx *ctx;
-	char detail[256];
+	char detail[512];
 	char *record;
 	size_t len;
 	const char *body = http_body(call, &len);
 	time_t now = session_store_now(api->sessions);
 
-	switch (create_request_parse(body, len,
-	                             api->cfg->session_max_ttl_seconds, &req,
-	                             detail, sizeof(detail))) {
+	const struct create_rules rules = {
+	    .max_ttl = api->cfg->session_max_ttl_seconds,
+	    .frame_ancestors = api->cfg->frame_ancestors,
+	    .self_origin = api->self_origin,
+	};
+
+	switch (create_request_parse(body, len, &rules, &req, detail,
+	                             sizeof(detail))) {
 	case CREATE_PARSE_OK:
 		break;
 	case CREATE_PARSE_INVALID:

@@ -68,8 +68,72 @@ take_ttl(struct json_object *v, int max_ttl, struct create_request *out)
 	return true;
 }
 
+/* Takes one origin of allowed_origins; false with the detail written
+ * when it is not an origin, or not one that the rules' FRAME_ANCESTORS
+ * allows.  A duplicate (in canonical form) is dropped. */
+static bool
+take_origin(struct json_object *v, const struct create_rules *rules,
+            struct create_request *out, char *detail, size_t detail_len)
+{
+	char *origin = out->allowed_origins[out->origin_count];
+	const char *why;
+
+	if (!json_object_is_type(v, json_type_string)) {
+		snprintf(detail, detail_len,
+		         "allowed_origins: each item must be a string");
+		return false;
+	}
+	why = origin_normalize(json_object_get_string(v),
+	                       (size_t)json_object_get_string_len(v), origin);
+	if (why != NULL) {
+		snprintf(detail, detail_len,
+		         "allowed_origins: \"%.160s\" is not an origin "
+		         "scheme://host[:port]: %s",
+		         json_object_get_string(v), why);
+		return false;
+	}
+	if (!origin_allowed(rules->frame_ancestors, rules->self_origin,
+	                    origin)) {
+		snprintf(detail, detail_len,
+		         "allowed_origins: %s is not allowed by "
+		         "FRAME_ANCESTORS",
+		         origin);
+		return false;
+	}
+	for (size_t i = 0; i < out->origin_count; i++) {
+		if (strcmp(out->allowed_origins[i], origin) == 0)
+			return true;
+	}
+	out->origin_count++;
+	return true;
+}
+
+static bool
+take_allowed_origins(struct json_object *v, const struct create_rules *rules,
+                     struct create_request *out, char *detail,
+                     size_t detail_len)
+{
+	size_t n;
+
+	if (!json_object_is_type(v, json_type_array) ||
+	    (n = json_object_array_length(v)) < 1 || n > ALLOWED_ORIGINS_MAX) {
+		snprintf(detail, detail_len,
+		         "allowed_origins: must be an array of 1 to %d "
+		         "origins scheme://host[:port]",
+		         ALLOWED_ORIGINS_MAX);
+		return false;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!take_origin(json_object_array_get_idx(v, i), rules, out,
+		                 detail, detail_len))
+			return false;
+	}
+	return true;
+}
+
 enum create_parse
-create_request_parse(const char *body, size_t len, int max_ttl,
+create_request_parse(const char *body, size_t len,
+                     const struct create_rules *rules,
                      struct create_request *out, char *detail,
                      size_t detail_len)
 {
@@ -115,17 +179,20 @@ create_request_parse(const char *body, size_t len, int max_ttl,
 				    "most %d bytes serialized",
 				    METADATA_MAX);
 		} else if (strcmp(key, "ttl_seconds") == 0) {
-			ok = take_ttl(value, max_ttl, out);
+			ok = take_ttl(value, rules->max_ttl, out);
 			if (!ok)
 				snprintf(
 				    detail, detail_len,
 				    "ttl_seconds: must be an integer from 1 "
 				    "to %d",
-				    max_ttl);
+				    rules->max_ttl);
+		} else if (strcmp(key, "allowed_origins") == 0) {
+			ok = take_allowed_origins(value, rules, out, detail,
+			                          detail_len);
 		} else {
 			snprintf(detail, detail_len,
 			         "%.64s: unknown field (allowed: user_id, "
-			         "metadata, ttl_seconds)",
+			         "metadata, ttl_seconds, allowed_origins)",
 			         key);
 			ok = false;
 		}

@@ -12,6 +12,28 @@
 
 /* The fixed part of a record: the flags, the id and both timestamps. */
 #define RECORD_HEAD_MAX 192
+/* Each origin quoted, with its comma. */
+#define ORIGINS_TEXT_MAX                     \
+	(sizeof(",\"allowed_origins\":[]") + \
+	 ALLOWED_ORIGINS_MAX * (ORIGIN_MAX + 3))
+
+/* ,"allowed_origins":["...",...] into out, or nothing when there are
+ * none.  Canonical origins need no escaping (origin.h). */
+static void
+format_origins(const struct create_request *req, char *out, size_t cap)
+{
+	size_t n = 0;
+
+	out[0] = '\0';
+	if (req == NULL || req->origin_count == 0)
+		return;
+	n += (size_t)snprintf(out, cap, ",\"allowed_origins\":[");
+	for (size_t i = 0; i < req->origin_count; i++)
+		n +=
+		    (size_t)snprintf(out + n, cap - n, "%s\"%s\"",
+		                     i > 0 ? "," : "", req->allowed_origins[i]);
+	snprintf(out + n, cap - n, "]");
+}
 
 char *
 record_serialize(const char *session_id, time_t created, time_t expires,
@@ -21,9 +43,12 @@ record_serialize(const char *session_id, time_t created, time_t expires,
 	const char *user_id = NULL;
 	const char *metadata = req != NULL ? req->metadata : NULL;
 	struct json_object *uid = NULL;
+	char origins[ORIGINS_TEXT_MAX];
 	size_t cap = RECORD_HEAD_MAX;
 	char *out;
 
+	format_origins(req, origins, sizeof(origins));
+	cap += strlen(origins);
 	clock_format_iso8601(created, created_at);
 	clock_format_iso8601(expires, expires_at);
 	if (req != NULL && req->has_user_id) {
@@ -48,8 +73,8 @@ record_serialize(const char *session_id, time_t created, time_t expires,
 		         RECORD_HEAD_UNUSED
 		         "\"iframe_opened\":false," RECORD_AFTER_FLAGS
 		         "%s\",\"created_at\":\"%s\","
-		         "\"expires_at\":\"%s\"%s%s%s%s}",
-		         session_id, created_at, expires_at,
+		         "\"expires_at\":\"%s\"%s%s%s%s%s}",
+		         session_id, created_at, expires_at, origins,
 		         user_id != NULL ? ",\"user_id\":" : "",
 		         user_id != NULL ? user_id : "",
 		         metadata != NULL ? ",\"metadata\":" : "",

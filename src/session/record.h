@@ -4,7 +4,11 @@
  *   {"used":false,"iframe_opened":false,"session_id":...}
  * and marking used turns the head into {"used":true,"used_at":"...",
  * so that the Redis scripts can check and flip the flags by position,
- * before any field a client chose.  Readers use record_parse(), except
+ * before any field a client chose.  After the expiry come
+ * "allowed_origins" (canonical origins, which need no escaping),
+ * "user_id" and "metadata", each when given; the create script appends
+ * "generation", the user's revoke-all generation, when there is a user.
+ * Readers use record_parse(), except
  * validate-session, which answers from the head by position
  * (record_answer()).
  */

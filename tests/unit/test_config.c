@@ -270,6 +270,9 @@ Test(config, strings)
 	expect_invalid("PUBLIC_BASE_URL", "https://auth.example.com/");
 	expect_invalid("PUBLIC_BASE_URL", "https://auth.example.com/?x=1");
 	expect_invalid("PUBLIC_BASE_URL", "https://auth example.com");
+	expect_invalid("PUBLIC_BASE_URL", "https://user@auth.example.com");
+	expect_invalid("PUBLIC_BASE_URL", "https://auth_1.example.com/x");
+	expect_invalid("PUBLIC_BASE_URL", "https://[::1]:8000");
 	expect_invalid("API_KEY", "one,,two");
 	expect_invalid("API_KEY", ",one");
 	expect_invalid("API_KEY", "one,");

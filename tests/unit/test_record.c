@@ -198,7 +198,9 @@ Test(record, round_trip_from_a_parsed_create_body)
 	struct json_object *obj, *meta;
 	char *text;
 
-	cr_assert_eq(create_request_parse(body, strlen(body), 86400, &req,
+	const struct create_rules rules = {86400, "'self'", ""};
+
+	cr_assert_eq(create_request_parse(body, strlen(body), &rules, &req,
 	                                  detail, sizeof(detail)),
 	             CREATE_PARSE_OK, "%s", detail);
 	text = record_serialize(ID, T_2026, T_2026 + req.ttl_seconds, &req);
@@ -419,4 +421,27 @@ Test(record, answer_refuses_other_heads)
 
 	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
 		cr_expect_not(answer(texts[i], &a), "accepted %s", texts[i]);
+}
+
+Test(record, allowed_origins_follow_the_expiry_as_an_array)
+{
+	struct create_request req = {.origin_count = 2};
+	struct json_object *obj, *list;
+	char *text;
+
+	strcpy(req.allowed_origins[0], "https://a.example.com");
+	strcpy(req.allowed_origins[1], "http://localhost:8001");
+	text = record_serialize(ID, T_2026, T_2026 + 60, &req);
+	cr_assert_not_null(text);
+	cr_expect_not_null(
+	    strstr(text, "\"expires_at\":\"2026-11-22T10:31:00Z\","
+	                 "\"allowed_origins\":[\"https://a.example.com\","
+	                 "\"http://localhost:8001\"]}"),
+	    "%s", text);
+	obj = parse(text);
+	cr_assert_not_null(obj, "%s", text);
+	cr_assert(json_object_object_get_ex(obj, "allowed_origins", &list));
+	cr_expect_eq(json_object_array_length(list), 2);
+	json_object_put(obj);
+	free(text);
 }
