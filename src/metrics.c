@@ -36,11 +36,12 @@ struct metrics {
 	struct route_series *series; /* route_count + 1 ("unmatched") */
 	uint64_t sessions_created;
 	uint64_t validations[VALIDATION_RESULTS];
+	uint64_t revoke_alls;
 	struct histogram redis_rtt;
 };
 
-static const char *const validation_names[] = {"ok", "not_found",
-                                               "already_used", "invalid"};
+static const char *const validation_names[] = {
+    "ok", "not_found", "already_used", "invalid", "revoked", "origin_mismatch"};
 
 struct metrics *
 metrics_create(const struct route *routes, size_t count)
@@ -114,6 +115,12 @@ void
 metrics_validation(struct metrics *m, enum validation_result result)
 {
 	m->validations[result]++;
+}
+
+void
+metrics_revoke_all(struct metrics *m)
+{
+	m->revoke_alls++;
 }
 
 void
@@ -196,6 +203,13 @@ metrics_render(const struct metrics *m, const struct metrics_gauges *g,
 		evbuffer_add_printf(
 		    out, "iframe_auth_validations_total{result=\"%s\"} %llu\n",
 		    validation_names[i], (unsigned long long)m->validations[i]);
+	evbuffer_add_printf(
+	    out,
+	    "# HELP iframe_auth_revoke_alls_total Revoke-alls of a user's "
+	    "sessions.\n"
+	    "# TYPE iframe_auth_revoke_alls_total counter\n"
+	    "iframe_auth_revoke_alls_total %llu\n",
+	    (unsigned long long)m->revoke_alls);
 	evbuffer_add_printf(
 	    out,
 	    "# HELP iframe_auth_redis_up Whether the Redis link is up.\n"

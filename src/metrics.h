@@ -16,6 +16,8 @@ enum validation_result {
 	VALIDATION_NOT_FOUND,
 	VALIDATION_ALREADY_USED,
 	VALIDATION_INVALID,
+	VALIDATION_REVOKED,
+	VALIDATION_ORIGIN_MISMATCH,
 	VALIDATION_RESULTS,
 };
 
@@ -37,6 +39,8 @@ void metrics_request(struct metrics *m, const struct route *route, int status,
                      double seconds);
 void metrics_session_created(struct metrics *m);
 void metrics_validation(struct metrics *m, enum validation_result result);
+/* One revoke-all (DELETE /auth/users/<user_id>/sessions) done. */
+void metrics_revoke_all(struct metrics *m);
 void metrics_redis_round_trip(struct metrics *m, double seconds);
 
 void metrics_render(const struct metrics *m, const struct metrics_gauges *g,

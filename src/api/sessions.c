@@ -139,17 +139,18 @@ sessions_create(struct http_call *call)
 		return;
 	}
 	record = record_serialize(ctx->id, now, ctx->expires, &req);
-	create_request_finish(&req);
 	if (record == NULL ||
-	    session_store_create_session(api->sessions, ctx->id, record,
-	                                 ctx->ttl, ctx->expires_at,
-	                                 ctx->expires, api->cfg->max_sessions,
-	                                 on_created, ctx) != REDIS_SUBMIT_OK) {
+	    session_store_create_session(
+	        api->sessions, ctx->id, req.has_user_id ? req.user_id : NULL,
+	        record, ctx->ttl, ctx->expires_at, ctx->expires,
+	        api->cfg->max_sessions, on_created, ctx) != REDIS_SUBMIT_OK) {
+		create_request_finish(&req);
 		free(record);
 		free(ctx);
 		reply_unavailable(call);
 		return;
 	}
+	create_request_finish(&req);
 	free(record);
 }
 

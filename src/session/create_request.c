@@ -9,16 +9,6 @@
 #include "json_input.h"
 
 static bool
-has_control_chars(const char *s, size_t len)
-{
-	for (size_t i = 0; i < len; i++) {
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return true;
-	}
-	return false;
-}
-
-static bool
 take_user_id(struct json_object *v, struct create_request *out)
 {
 	const char *s;
@@ -28,7 +18,7 @@ take_user_id(struct json_object *v, struct create_request *out)
 		return false;
 	s = json_object_get_string(v);
 	len = (size_t)json_object_get_string_len(v);
-	if (len > USER_ID_MAX || has_control_chars(s, len))
+	if (!user_id_valid(s, len))
 		return false;
 	memcpy(out->user_id, s, len);
 	out->user_id[len] = '\0';

@@ -6,9 +6,9 @@
 #include <stddef.h>
 
 #include "origin.h"
+#include "user_id.h"
 
 #define CREATE_BODY_MAX     8192
-#define USER_ID_MAX         256
 #define METADATA_MAX        4096
 #define ALLOWED_ORIGINS_MAX 8
 

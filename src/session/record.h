@@ -23,6 +23,8 @@
 #define RECORD_HEAD_UNUSED "{\"used\":false,"
 #define RECORD_HEAD_USED   "{\"used\":true,"
 #define RECORD_USED_AT     "\"used_at\":\""
+/* The member the create script appends when the session has a user. */
+#define RECORD_GENERATION "\"generation\":"
 /* What follows the flags in every record: the service's own id. */
 #define RECORD_AFTER_FLAGS "\"session_id\":\""
 

@@ -12,6 +12,7 @@
 #include "../log.h"
 #include "../session/record.h"
 #include "../session/session_id.h"
+#include "../session/user_id.h"
 #include "script.h"
 
 #define KEY_PREFIX "auth_session:"
@@ -19,6 +20,9 @@
 #define EXPIRY_KEY "auth_sessions_expiry"
 #define COUNTS_KEY "auth_sessions_count"
 #define KEY_MAX    (sizeof(KEY_PREFIX) + SESSION_ID_LEN)
+/* A user's revoke-all generation (§11): a counter that only grows. */
+#define USER_GEN_PREFIX  "auth_user_gen:"
+#define USER_GEN_KEY_MAX (sizeof(USER_GEN_PREFIX) + USER_ID_MAX)
 /* Keys each status batch visits: one batch holds Redis for well under a
  * millisecond, so that validations interleave with a walk and keep their
  * latency (docs/PERFORMANCE.md has the measurements). */
@@ -46,8 +50,12 @@
  * errs high): O(1) commands per create, plus O(log N) per retired second.
  */
 
-/* KEYS: session, stats, expiry set, counts.  ARGV: record, ttl, cap,
- * expires_at, expires, now (seconds).  1: written, 0: over the cap. */
+/* KEYS: session, stats, expiry set, counts, and the user's generation
+ * when the session has a user.  ARGV: record, ttl, cap, expires_at,
+ * expires, now (seconds).  1: written, 0: over the cap.  A session with a
+ * user records the user's revoke-all generation (0 before the first),
+ * appended to the record, so that validate and verify can tell whether a
+ * revoke-all came after it. */
 static const char create_lua[] =
     "#!lua\n"
     "local at, now = tonumber(ARGV[5]), tonumber(ARGV[6])\n"
@@ -78,7 +86,14 @@ static const char create_lua[] =
     "  if not nxt or at < nxt then redis.call('HSET', KEYS[4], 'next', at) "
     "end\n"
     "end\n"
-    "redis.call('SETEX', KEYS[1], ARGV[2], ARGV[1])\n"
+    "local record = ARGV[1]\n"
+    "if KEYS[5] then\n"
+    "  local g = redis.call('GET', KEYS[5])\n"
+    "  if not g or not string.match(g, '^%d+$') then g = '0' end\n"
+    "  record = string.sub(record, 1, -2) .. '," RECORD_GENERATION "' .. g "
+    ".. '}'\n"
+    "end\n"
+    "redis.call('SETEX', KEYS[1], ARGV[2], record)\n"
     "redis.call('HINCRBY', KEYS[2], 'total_created', 1)\n"
     "return 1\n";
 
@@ -206,6 +221,12 @@ session_key(char out[KEY_MAX], const char *id)
 	snprintf(out, KEY_MAX, KEY_PREFIX "%s", id);
 }
 
+static void
+user_gen_key(char out[USER_GEN_KEY_MAX], const char *user_id)
+{
+	snprintf(out, USER_GEN_KEY_MAX, USER_GEN_PREFIX "%s", user_id);
+}
+
 static int64_t
 monotonic_ms(void)
 {
@@ -323,21 +344,28 @@ session_store_destroy(struct session_store *store)
 
 enum redis_submit
 session_store_create_session(struct session_store *store, const char *id,
-                             const char *record, int ttl,
+                             const char *user_id, const char *record, int ttl,
                              const char *expires_at, time_t expires,
                              int max_sessions, redis_reply_fn fn, void *arg)
 {
 	char key[KEY_MAX], ttl_text[16], cap[16], at[24], now[24];
-	const char *args[] = {key,    STATS_KEY, EXPIRY_KEY, COUNTS_KEY,
-	                      record, ttl_text,  cap,        expires_at,
-	                      at,     now};
+	char gen_key[USER_GEN_KEY_MAX];
+	const char *keys[] = {key, STATS_KEY, EXPIRY_KEY, COUNTS_KEY, gen_key};
+	int nkeys = user_id != NULL ? 5 : 4;
+	const char *args[SCRIPT_MAX_ARGS];
+	const char *argv[] = {record, ttl_text, cap, expires_at, at, now};
 
 	session_key(key, id);
+	if (user_id != NULL)
+		user_gen_key(gen_key, user_id);
 	snprintf(ttl_text, sizeof(ttl_text), "%d", ttl);
 	snprintf(cap, sizeof(cap), "%d", max_sessions);
 	snprintf(at, sizeof(at), "%lld", (long long)expires);
 	snprintf(now, sizeof(now), "%lld", (long long)session_store_now(store));
-	return script_eval(store->link, &store->create, 4, 6, args, fn, arg);
+	memcpy(args, keys, (size_t)nkeys * sizeof(*args));
+	memcpy(args + nkeys, argv, sizeof(argv));
+	return script_eval(store->link, &store->create, nkeys, 6, args, fn,
+	                   arg);
 }
 
 enum store_result
@@ -435,6 +463,27 @@ session_store_revoke_result(enum redis_outcome outcome, const redisReply *reply)
 	if (outcome != REDIS_REPLIED || reply->type != REDIS_REPLY_INTEGER)
 		return STORE_UNAVAILABLE;
 	return reply->integer > 0 ? STORE_OK : STORE_NOT_FOUND;
+}
+
+enum redis_submit
+session_store_revoke_user(struct session_store *store, const char *user_id,
+                          redis_reply_fn fn, void *arg)
+{
+	char key[USER_GEN_KEY_MAX];
+	const char *argv[] = {"INCR", key};
+
+	user_gen_key(key, user_id);
+	return redis_link_submit(store->link, fn, arg, 2, argv, NULL);
+}
+
+enum store_result
+session_store_revoke_user_result(enum redis_outcome outcome,
+                                 const redisReply *reply, long long *generation)
+{
+	if (outcome != REDIS_REPLIED || reply->type != REDIS_REPLY_INTEGER)
+		return STORE_UNAVAILABLE;
+	*generation = reply->integer;
+	return STORE_OK;
 }
 
 enum redis_submit

@@ -43,13 +43,13 @@ time_t session_store_now(const struct session_store *store);
 /* Writes a new record with its TTL and counts it in total_created; with
  * max_sessions > 0, refuses (STORE_LIMIT_REACHED) when that many sessions
  * are live.  expires_at and expires are the record's expiry, as text and
- * as session_store_now() + ttl. */
-enum redis_submit session_store_create_session(struct session_store *store,
-                                               const char *id,
-                                               const char *record, int ttl,
-                                               const char *expires_at,
-                                               time_t expires, int max_sessions,
-                                               redis_reply_fn fn, void *arg);
+ * as session_store_now() + ttl.  user_id (NULL when none) is the
+ * record's: the script appends the user's revoke-all generation. */
+enum redis_submit
+session_store_create_session(struct session_store *store, const char *id,
+                             const char *user_id, const char *record, int ttl,
+                             const char *expires_at, time_t expires,
+                             int max_sessions, redis_reply_fn fn, void *arg);
 enum store_result session_store_create_result(enum redis_outcome outcome,
                                               const struct redisReply *reply);
 
@@ -74,6 +74,17 @@ enum redis_submit session_store_revoke(struct session_store *store,
                                        void *arg);
 enum store_result session_store_revoke_result(enum redis_outcome outcome,
                                               const struct redisReply *reply);
+
+/* Revoke-all (§11): bumps the user's generation, which ends every
+ * session of the user made before, in O(1) whatever the user holds.  On
+ * STORE_OK *generation is the new one. */
+enum redis_submit session_store_revoke_user(struct session_store *store,
+                                            const char *user_id,
+                                            redis_reply_fn fn, void *arg);
+enum store_result
+session_store_revoke_user_result(enum redis_outcome outcome,
+                                 const struct redisReply *reply,
+                                 long long *generation);
 
 /* One SCAN page of live sessions with their records and TTLs. */
 enum redis_submit session_store_list(struct session_store *store,

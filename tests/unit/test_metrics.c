@@ -498,6 +498,27 @@ Test(metrics, sessions_and_validations)
 	free(text);
 }
 
+Test(metrics, origin_mismatches_revocations_and_revoke_alls)
+{
+	char *text;
+
+	metrics_validation(m, VALIDATION_ORIGIN_MISMATCH);
+	metrics_validation(m, VALIDATION_ORIGIN_MISMATCH);
+	metrics_validation(m, VALIDATION_REVOKED);
+	metrics_revoke_all(m);
+	metrics_revoke_all(m);
+	metrics_revoke_all(m);
+	text = render(NULL);
+	cr_expect_eq(count(text, "iframe_auth_validations_total{result="
+	                         "\"origin_mismatch\"}"),
+	             2);
+	cr_expect_eq(count(text, "iframe_auth_validations_total{result="
+	                         "\"revoked\"}"),
+	             1);
+	cr_expect_eq(count(text, "iframe_auth_revoke_alls_total"), 3);
+	free(text);
+}
+
 Test(metrics, fresh_metrics_are_zero)
 {
 	char *text = render(NULL);
