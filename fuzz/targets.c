@@ -16,8 +16,10 @@
 #include "config.h"
 #include "log.h"
 #include "session/create_request.h"
+#include "session/origin.h"
 #include "session/record.h"
 #include "session/session_id.h"
+#include "session/validate_body.h"
 
 /* A NUL-terminated copy, for the parsers that take C strings. */
 static char *
@@ -47,15 +49,26 @@ check_id(const char id[SESSION_ID_LEN + 1])
 void
 fuzz_session_id(const uint8_t *data, size_t len)
 {
-	char id[SESSION_ID_LEN + 1];
+	char id[SESSION_ID_LEN + 1], origin[ORIGIN_MAX + 1];
+	struct validate_body body;
 	char *query;
 
 	if (len > FUZZ_INPUT_MAX)
 		return;
 	if (session_id_normalize((const char *)data, len, id))
 		check_id(id);
-	if (session_id_from_body((const char *)data, len, id) == NULL)
-		check_id(id);
+	if (validate_body_parse((const char *)data, len, &body) == NULL) {
+		if (body.has_id)
+			check_id(body.id);
+		/* A parent_origin kept is canonical: it reads back as itself.
+		 */
+		if (body.parent_origin[0] != '\0' &&
+		    (origin_normalize(body.parent_origin,
+		                      strlen(body.parent_origin),
+		                      origin) != NULL ||
+		     strcmp(origin, body.parent_origin) != 0))
+			abort();
+	}
 	query = text_of(data, len);
 	if (query == NULL)
 		return;

@@ -17,6 +17,7 @@
 #include "../session/create_request.h"
 #include "../session/record.h"
 #include "../session/session_id.h"
+#include "../session/validate_body.h"
 #include "../store/sessions.h"
 #include "api.h"
 
@@ -128,7 +129,7 @@ sessions_create(struct http_call *call)
 	                               : api->cfg->session_ttl_seconds;
 	ctx->expires = now + ctx->ttl;
 	clock_format_iso8601(ctx->expires, ctx->expires_at);
-	if (!session_id_generate(ctx->id)) {
+	if (!session_id_generate(ctx->id, req.origin_count > 0)) {
 		log_error("no random bytes from the kernel; refusing to create "
 		          "a session");
 		create_request_finish(&req);
@@ -191,6 +192,7 @@ reply_valid(struct http_call *call, const char *text, size_t len)
 struct validate_ctx {
 	struct http_call *call;
 	char id[SESSION_ID_LEN + 1];
+	char parent_origin[ORIGIN_MAX + 1];
 };
 
 static void
@@ -222,6 +224,22 @@ on_validated(void *arg, enum redis_outcome outcome, const struct redisReply *r)
 		reply_invalid(call, 401, "already_used",
 		              "session already used");
 		break;
+	case STORE_REVOKED:
+		metrics_validation(api->metrics, VALIDATION_REVOKED);
+		log_info("session revoked with its user session=%.8s", ctx->id);
+		reply_invalid(call, 401, "revoked",
+		              "session revoked with every session of its user");
+		break;
+	case STORE_ORIGIN_MISMATCH:
+		metrics_validation(api->metrics, VALIDATION_ORIGIN_MISMATCH);
+		log_warning("session framed by an origin it is not bound to, "
+		            "left unused session=%.8s parent_origin=%s",
+		            ctx->id,
+		            ctx->parent_origin[0] ? ctx->parent_origin : "-");
+		reply_invalid(call, 401, "origin_mismatch",
+		              "the page framing this session is not one of its "
+		              "allowed_origins");
+		break;
 	default:
 		reply_unavailable(call);
 		break;
@@ -244,6 +262,7 @@ sessions_validate(struct http_call *call)
 {
 	const struct api *api = call->ctx;
 	char id[SESSION_ID_LEN + 1], used_at[CLOCK_ISO8601_LEN];
+	struct validate_body vb;
 	struct validate_ctx *ctx;
 	const char *detail = NULL;
 	size_t len = 0;
@@ -256,16 +275,18 @@ sessions_validate(struct http_call *call)
 		              "prefetch requests cannot validate a session");
 		return;
 	}
+	memset(&vb, 0, sizeof(vb));
+	if (len > 0)
+		detail = validate_body_parse(body, len, &vb);
 	switch (session_id_from_query(call->query, id)) {
 	case SESSION_ID_FOUND:
-		if (len > 0)
+		if (detail == NULL && vb.has_id)
 			detail = "session_id given in both query and body";
 		break;
 	case SESSION_ID_MISSING:
-		if (len == 0)
+		if (detail == NULL && !vb.has_id)
 			detail = "session_id is required";
-		else
-			detail = session_id_from_body(body, len, id);
+		memcpy(id, vb.id, sizeof(id));
 		break;
 	case SESSION_ID_REPEATED:
 		detail = "session_id given more than once";
@@ -286,8 +307,11 @@ sessions_validate(struct http_call *call)
 	}
 	ctx->call = call;
 	memcpy(ctx->id, id, sizeof(ctx->id));
+	memcpy(ctx->parent_origin, vb.parent_origin,
+	       sizeof(ctx->parent_origin));
 	clock_format_iso8601(session_store_now(api->sessions), used_at);
-	if (session_store_validate(api->sessions, id, used_at, on_validated,
+	if (session_store_validate(api->sessions, id, used_at,
+	                           ctx->parent_origin, on_validated,
 	                           ctx) != REDIS_SUBMIT_OK) {
 		free(ctx);
 		reply_unavailable(call);

@@ -5,12 +5,8 @@
 #include <sys/random.h>
 #include <uuid/uuid.h>
 
-#include <json-c/json.h>
-
-#include "json_input.h"
-
 bool
-session_id_generate(char out[SESSION_ID_LEN + 1])
+session_id_generate(char out[SESSION_ID_LEN + 1], bool origin_bound)
 {
 	uuid_t bytes;
 	size_t got = 0;
@@ -29,8 +25,19 @@ session_id_generate(char out[SESSION_ID_LEN + 1])
 	}
 	bytes[6] = (unsigned char)((bytes[6] & 0x0f) | 0x40); /* version 4 */
 	bytes[8] = (unsigned char)((bytes[8] & 0x3f) | 0x80); /* RFC 4122 */
+	bytes[15] = (unsigned char)((bytes[15] & 0xfe) | origin_bound);
 	uuid_unparse_lower(bytes, out);
 	return true;
+}
+
+bool
+session_id_origin_bound(const char id[SESSION_ID_LEN + 1])
+{
+	/* The last hex digit, lower case: odd digits are 1 3 5 7 9 b d f. */
+	char c = id[SESSION_ID_LEN - 1];
+	int v = c >= 'a' ? c - 'a' + 10 : c - '0';
+
+	return (v & 1) != 0;
 }
 
 static int
@@ -103,28 +110,4 @@ session_id_from_query(const char *query, char out[SESSION_ID_LEN + 1])
 	return session_id_normalize(value, value_len, out)
 	           ? SESSION_ID_FOUND
 	           : SESSION_ID_MALFORMED;
-}
-
-const char *
-session_id_from_body(const char *body, size_t len, char out[SESSION_ID_LEN + 1])
-{
-	const char *detail;
-	struct json_object *obj = json_input_parse(body, len, &detail);
-	struct json_object *v;
-
-	if (obj == NULL)
-		return detail;
-	detail = "body must be {\"session_id\": \"<id>\"}";
-	if (json_object_is_type(obj, json_type_object) &&
-	    json_object_object_length(obj) == 1 &&
-	    json_object_object_get_ex(obj, "session_id", &v) &&
-	    json_object_is_type(v, json_type_string)) {
-		detail = "session_id must be a canonical version-4 UUID";
-		if (session_id_normalize(json_object_get_string(v),
-		                         (size_t)json_object_get_string_len(v),
-		                         out))
-			detail = NULL;
-	}
-	json_object_put(obj);
-	return detail;
 }

@@ -97,8 +97,39 @@ static const char create_lua[] =
     "redis.call('HINCRBY', KEYS[2], 'total_created', 1)\n"
     "return 1\n";
 
-/* KEYS: session, stats.  ARGV: used_at, not_after (ms on Redis's clock).
- * 0: not found, 2: already used, 3: too late, 4: not a record of ours,
+/*
+ * What binds a session to its user and its sites (§11), checked inside
+ * the script that would use it, on its record v: the user's revoke-all
+ * generation must not have grown since the record was made (5), and a
+ * session with allowed_origins must be framed by one of them, ARGV[3]
+ * (6).  Only a record with a user or origins is decoded; the generation
+ * is one GET.  A record with a user but no generation (made before
+ * revoke-all existed, or by another writer) counts as generation 0.
+ */
+#define BINDING_CHECK_LUA                                                  \
+	"if string.find(v, '\"user_id\"', 1, true) or\n"                   \
+	"   string.find(v, '\"allowed_origins\"', 1, true) then\n"         \
+	"  local ok, r = pcall(cjson.decode, v)\n"                         \
+	"  if not ok or type(r) ~= 'table' then return 4 end\n"            \
+	"  if type(r.user_id) == 'string' then\n"                          \
+	"    local g = redis.call('GET', '" USER_GEN_PREFIX                \
+	"' .. r.user_id)\n"                                                \
+	"    if (tonumber(g) or 0) > (tonumber(r.generation) or 0) then\n" \
+	"      return 5\n"                                                 \
+	"    end\n"                                                        \
+	"  end\n"                                                          \
+	"  if type(r.allowed_origins) == 'table' then\n"                   \
+	"    local bound = false\n"                                        \
+	"    for _, o in ipairs(r.allowed_origins) do\n"                   \
+	"      if o == ARGV[3] then bound = true end\n"                    \
+	"    end\n"                                                        \
+	"    if not bound then return 6 end\n"                             \
+	"  end\n"                                                          \
+	"end\n"
+
+/* KEYS: session, stats.  ARGV: used_at, not_after (ms on Redis's clock),
+ * parent_origin (canonical, or "").  0: not found, 2: already used, 3: too
+ * late, 4: not a record of ours, 5: revoked, 6: origin mismatch,
  * otherwise the updated record.  A command that reaches Redis after the
  * service has given up on it (a frozen Redis that wakes up) must not use
  * the session up behind the 503 the client already has; nor may a record
@@ -120,24 +151,34 @@ static const char validate_lua[] =
     "if string.sub(v, 1, #unused) ~= unused or string.sub(v, -1) ~= '}' or\n"
     "   (opened ~= 'true' and opened ~= 'false') then\n"
     "  return 4\n"
-    "end\n"
-    "local nv = used .. '" RECORD_USED_AT "' .. ARGV[1] .. '\",' .. rest\n"
+    "end\n" BINDING_CHECK_LUA "local nv = used .. '" RECORD_USED_AT
+    "' .. ARGV[1] .. '\",' .. rest\n"
     "redis.call('SET', KEYS[1], nv, 'KEEPTTL')\n"
     "redis.call('HINCRBY', KEYS[2], 'total_used', 1)\n"
     "return nv\n";
 
-/* KEYS: session.  The first "iframe_opened": is the service's own flag,
- * which precedes every field a client chose. */
+/* KEYS: session.  Marks it opened and answers its allowed_origins as a
+ * JSON array, "" when it has none, 0 when there is no such session.  The
+ * first "iframe_opened": is the service's own flag, which precedes every
+ * field a client chose; allowed_origins is read as a member of the
+ * record itself, never of its metadata. */
 static const char open_lua[] =
     "#!lua\n"
     "local v = redis.call('GET', KEYS[1])\n"
     "if not v then return 0 end\n"
     "local i = string.find(v, '\"iframe_opened\":', 1, true)\n"
-    "if not i or string.sub(v, i + 16, i + 20) ~= 'false' then return 0 "
-    "end\n"
-    "redis.call('SET', KEYS[1], string.sub(v, 1, i + 15) .. 'true' .. "
+    "if i and string.sub(v, i + 16, i + 20) == 'false' then\n"
+    "  redis.call('SET', KEYS[1], string.sub(v, 1, i + 15) .. 'true' .. "
     "string.sub(v, i + 21), 'KEEPTTL')\n"
-    "return 1\n";
+    "end\n"
+    "if not string.find(v, '\"allowed_origins\"', 1, true) then return '' "
+    "end\n"
+    "local ok, r = pcall(cjson.decode, v)\n"
+    "if not ok or type(r) ~= 'table' or type(r.allowed_origins) ~= 'table' "
+    "then\n"
+    "  return ''\n"
+    "end\n"
+    "return cjson.encode(r.allowed_origins)\n";
 
 /* KEYS: session, expiry set, counts.  Deleting frees memory, so it may
  * run under OOM.  The first "expires_at": is the service's own, which
@@ -378,17 +419,19 @@ session_store_create_result(enum redis_outcome outcome, const redisReply *reply)
 
 enum redis_submit
 session_store_validate(struct session_store *store, const char *id,
-                       const char *used_at, redis_reply_fn fn, void *arg)
+                       const char *used_at, const char *parent_origin,
+                       redis_reply_fn fn, void *arg)
 {
 	char key[KEY_MAX], not_after[24];
-	const char *args[] = {key, STATS_KEY, used_at, not_after};
+	const char *args[] = {key, STATS_KEY, used_at, not_after,
+	                      parent_origin};
 
 	/* Half the deadline: a reply still on its way when the service gives
 	 * up would otherwise use the session up behind a 503. */
 	snprintf(not_after, sizeof(not_after), "%" PRId64,
 	         redis_clock_ms(store) + store->timeout_ms / 2);
 	session_key(key, id);
-	return script_eval(store->link, &store->validate, 2, 2, args, fn, arg);
+	return script_eval(store->link, &store->validate, 2, 3, args, fn, arg);
 }
 
 enum store_result
@@ -420,6 +463,10 @@ session_store_validate_result(struct session_store *store,
 		log_error("stored session record is not in the service's "
 		          "format; session left unused");
 		return STORE_UNAVAILABLE;
+	case 5:
+		return STORE_REVOKED;
+	case 6:
+		return STORE_ORIGIN_MISMATCH;
 	default:
 		return STORE_UNAVAILABLE;
 	}
@@ -437,13 +484,35 @@ on_marked_opened(void *arg, enum redis_outcome outcome, const redisReply *reply)
 void
 session_store_mark_opened(struct session_store *store, const char *id)
 {
+	if (session_store_open(store, id, on_marked_opened, NULL) !=
+	    REDIS_SUBMIT_OK)
+		log_debug("iframe_opened not recorded: redis unavailable");
+}
+
+enum redis_submit
+session_store_open(struct session_store *store, const char *id,
+                   redis_reply_fn fn, void *arg)
+{
 	char key[KEY_MAX];
 	const char *args[] = {key};
 
 	session_key(key, id);
-	if (script_eval(store->link, &store->open, 1, 0, args, on_marked_opened,
-	                NULL) != REDIS_SUBMIT_OK)
-		log_debug("iframe_opened not recorded: redis unavailable");
+	return script_eval(store->link, &store->open, 1, 0, args, fn, arg);
+}
+
+enum store_result
+session_store_open_result(enum redis_outcome outcome, const redisReply *reply,
+                          const char **origins, size_t *len)
+{
+	if (outcome != REDIS_REPLIED)
+		return STORE_UNAVAILABLE;
+	if (reply->type == REDIS_REPLY_INTEGER)
+		return STORE_NOT_FOUND;
+	if (reply->type != REDIS_REPLY_STRING)
+		return STORE_UNAVAILABLE;
+	*origins = reply->str;
+	*len = reply->len;
+	return STORE_OK;
 }
 
 enum redis_submit

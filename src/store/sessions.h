@@ -25,7 +25,9 @@ enum store_result {
 	STORE_NOT_FOUND,
 	STORE_ALREADY_USED,
 	STORE_LIMIT_REACHED,
-	STORE_UNAVAILABLE, /* Redis down, slow, or answered with an error */
+	STORE_REVOKED,         /* made before its user's last revoke-all */
+	STORE_ORIGIN_MISMATCH, /* framed by none of its allowed_origins */
+	STORE_UNAVAILABLE,     /* Redis down, slow, or answered with an error */
 };
 
 /* timeout_ms is the link's deadline: a validation that reaches Redis
@@ -54,10 +56,14 @@ enum store_result session_store_create_result(enum redis_outcome outcome,
                                               const struct redisReply *reply);
 
 /* Check-and-mark in one step: an unused session becomes used (used_at,
- * total_used + 1, TTL unchanged).  On STORE_OK *record is the updated
- * record, valid inside the callback only. */
+ * total_used + 1, TTL unchanged), unless its user was revoked since it was
+ * made (STORE_REVOKED) or it has allowed_origins and parent_origin
+ * (canonical, "" when unknown) is not one of them
+ * (STORE_ORIGIN_MISMATCH); neither uses it up.  On STORE_OK *record is
+ * the updated record, valid inside the callback only. */
 enum redis_submit session_store_validate(struct session_store *store,
                                          const char *id, const char *used_at,
+                                         const char *parent_origin,
                                          redis_reply_fn fn, void *arg);
 enum store_result session_store_validate_result(struct session_store *store,
                                                 enum redis_outcome outcome,
@@ -67,6 +73,17 @@ enum store_result session_store_validate_result(struct session_store *store,
 
 /* Sets iframe_opened on a live session, best effort: nobody waits. */
 void session_store_mark_opened(struct session_store *store, const char *id);
+
+/* The same, for a caller that waits for the session's allowed_origins:
+ * on STORE_OK *origins is their JSON array as stored (len bytes, valid
+ * inside the callback only), empty when the session has none;
+ * STORE_NOT_FOUND when there is no such session. */
+enum redis_submit session_store_open(struct session_store *store,
+                                     const char *id, redis_reply_fn fn,
+                                     void *arg);
+enum store_result session_store_open_result(enum redis_outcome outcome,
+                                            const struct redisReply *reply,
+                                            const char **origins, size_t *len);
 
 /* Deletes a session: STORE_OK when it existed, STORE_NOT_FOUND if not. */
 enum redis_submit session_store_revoke(struct session_store *store,

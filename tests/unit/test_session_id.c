@@ -36,7 +36,7 @@ Test(session_id_generate, has_the_canonical_v4_shape)
 	char id[SESSION_ID_LEN + 1];
 	char norm[SESSION_ID_LEN + 1];
 
-	cr_assert(session_id_generate(id));
+	cr_assert(session_id_generate(id, false));
 	cr_assert_eq(strlen(id), SESSION_ID_LEN);
 	for (size_t i = 0; i < SESSION_ID_LEN; i++) {
 		if (i == 8 || i == 13 || i == 18 || i == 23)
@@ -49,6 +49,39 @@ Test(session_id_generate, has_the_canonical_v4_shape)
 	cr_expect_not_null(strchr("89ab", id[19]), "variant of %s", id);
 	cr_assert(normalize(id, norm));
 	cr_expect_str_eq(norm, id);
+}
+
+Test(session_id_generate, marks_origin_bound_ids_by_their_last_bit)
+{
+	char id[SESSION_ID_LEN + 1];
+	unsigned seen = 0;
+
+	for (int i = 0; i < 200; i++) {
+		bool bound = i % 2 == 0;
+
+		cr_assert(session_id_generate(id, bound));
+		cr_expect_eq(session_id_origin_bound(id), bound, "%s", id);
+		cr_expect_not_null(strchr(bound ? "13579bdf" : "02468ace",
+		                          id[SESSION_ID_LEN - 1]),
+		                   "%s", id);
+		/* The rest of the last digit stays random. */
+		seen |= 1u << (id[SESSION_ID_LEN - 1] >= 'a'
+		                   ? id[SESSION_ID_LEN - 1] - 'a' + 10
+		                   : id[SESSION_ID_LEN - 1] - '0');
+	}
+	cr_expect_eq(seen, 0xffffu, "digits seen %#x", seen);
+}
+
+Test(session_id_origin_bound, reads_any_canonical_id)
+{
+	cr_expect(
+	    session_id_origin_bound("550e8400-e29b-41d4-a716-446655440001"));
+	cr_expect(
+	    session_id_origin_bound("550e8400-e29b-41d4-a716-44665544000f"));
+	cr_expect_not(
+	    session_id_origin_bound("550e8400-e29b-41d4-a716-446655440000"));
+	cr_expect_not(
+	    session_id_origin_bound("550e8400-e29b-41d4-a716-44665544000e"));
 }
 
 static int
@@ -64,7 +97,7 @@ Test(session_id_generate, a_thousand_ids_are_distinct)
 
 	cr_assert_not_null(ids);
 	for (size_t i = 0; i < N; i++) {
-		cr_assert(session_id_generate(ids[i]));
+		cr_assert(session_id_generate(ids[i], i % 2 == 0));
 		cr_assert_eq(ids[i][14], '4');
 		cr_assert_not_null(strchr("89ab", ids[i][19]));
 	}
