@@ -93,8 +93,9 @@ check_answer(const char *record)
 	             record + sizeof(unused) - 1) < 0)
 		abort();
 	if (!record_answer(used, strlen(used), &a) ||
-	    asprintf(&answer, "{\"valid\":true,%.*s%.*s", (int)a.used_at_len,
-	             a.used_at, (int)a.rest_len, a.rest) < 0)
+	    asprintf(&answer, "{\"valid\":true,%.*s%.*s%.*s}",
+	             (int)a.used_at_len, a.used_at, (int)a.rest_len, a.rest,
+	             (int)a.fields_len, a.fields) < 0)
 		abort();
 	obj = json_tokener_parse(answer);
 	if (obj == NULL || !json_object_object_get_ex(obj, "valid", &v) ||
@@ -157,6 +158,8 @@ fuzz_record(const uint8_t *data, size_t len)
 		volatile char sink = a.used_at[a.used_at_len - 1];
 
 		sink = a.rest[a.rest_len - 1];
+		if (a.fields_len > 0)
+			sink = a.fields[a.fields_len - 1];
 		(void)sink;
 	}
 }

@@ -184,8 +184,10 @@ reply_valid(struct http_call *call, const char *text, size_t len)
 		return;
 	}
 	reply_json_text(
-	    call, 200, 3, (const char *const[]){head, a.used_at, a.rest},
-	    (const size_t[]){sizeof(head) - 1, a.used_at_len, a.rest_len});
+	    call, 200, 5,
+	    (const char *const[]){head, a.used_at, a.rest, a.fields, "}"},
+	    (const size_t[]){sizeof(head) - 1, a.used_at_len, a.rest_len,
+	                     a.fields_len, 1});
 }
 
 /* What the validate reply needs once Redis has answered. */

@@ -23,6 +23,8 @@
 #define RECORD_HEAD_UNUSED "{\"used\":false,"
 #define RECORD_HEAD_USED   "{\"used\":true,"
 #define RECORD_USED_AT     "\"used_at\":\""
+/* The member that follows the expiry when the session has origins. */
+#define RECORD_ORIGINS ",\"allowed_origins\":["
 /* The member the create script appends when the session has a user. */
 #define RECORD_GENERATION "\"generation\":"
 /* What follows the flags in every record: the service's own id. */
@@ -40,16 +42,20 @@ char *record_serialize(const char *session_id, time_t created, time_t expires,
  * created_at, expires_at, used, iframe_opened).  NULL when malformed. */
 struct json_object *record_parse(const char *text, size_t len);
 
-/* The 200 answer of validate-session in two pieces of a record that the
- * service wrote and has just marked used, to send after {"valid":true,:
- * the "used_at" member with its comma, then everything from
- * "session_id" to the closing brace (session_id, created_at, expires_at
- * and user_id and metadata when present), already JSON. */
+/* The 200 answer of validate-session in pieces of a record that the
+ * service wrote and has just marked used, to send after {"valid":true,
+ * and before a closing brace: the "used_at" member with its comma; then
+ * session_id, created_at and expires_at; then the members the creator
+ * gave (user_id, metadata, ..., each with its leading comma; may be
+ * empty).  The service's own allowed_origins and generation are left
+ * out. */
 struct record_answer {
 	const char *used_at;
 	size_t used_at_len;
 	const char *rest;
 	size_t rest_len;
+	const char *fields;
+	size_t fields_len;
 };
 
 /* Finds the pieces by position, with no parsing: the hot path of

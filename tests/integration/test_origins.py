@@ -142,6 +142,10 @@ class OriginBinding(OriginTest):
         r = self.validate(sid, "HTTP://A.example:8001/")
         body = self.assertJsonResponse(r, 200)
         self.assertIs(body["valid"], True)
+        self.assertEqual(body["user_id"], "ann")
+        # The service's own members stay in Redis.
+        self.assertNotIn("allowed_origins", body)
+        self.assertNotIn("generation", body)
         self.assertIs(self.record(sid)["used"], True)
         self.assertEqual(self.validate(sid, A).json()["reason"], "already_used")
 

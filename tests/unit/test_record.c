@@ -365,10 +365,11 @@ Test(record, parse_rejects_wrong_types)
 }
 
 #define USED_HEAD "{\"used\":true,\"used_at\":\"2026-11-22T10:30:05Z\","
-#define USED_REST                                                            \
+#define USED_IDS                                                             \
 	"\"session_id\":\"" ID "\",\"created_at\":\"2026-11-22T10:30:00Z\"," \
-	"\"expires_at\":\"2026-11-22T11:00:00Z\",\"user_id\":\"alice\","     \
-	"\"metadata\":{\"iframe_opened\":1}}"
+	"\"expires_at\":\"2026-11-22T11:00:00Z\""
+#define USED_FIELDS ",\"user_id\":\"alice\",\"metadata\":{\"iframe_opened\":1}"
+#define USED_REST   USED_IDS USED_FIELDS "}"
 
 static bool
 answer(const char *text, struct record_answer *a)
@@ -395,10 +396,48 @@ Test(record, answer_cuts_used_at_and_the_fields_after_the_flags)
 		                     "\"used_at\":\"2026-11-22T10:30:05Z\",",
 		                     a.used_at_len),
 		             0);
-		cr_expect_eq(a.rest_len, strlen(USED_REST));
-		cr_expect_eq(strncmp(a.rest, USED_REST, a.rest_len), 0);
+		cr_expect_eq(a.rest_len, strlen(USED_IDS));
+		cr_expect_eq(strncmp(a.rest, USED_IDS, a.rest_len), 0);
+		cr_expect_eq(a.fields_len, strlen(USED_FIELDS));
+		cr_expect_eq(strncmp(a.fields, USED_FIELDS, a.fields_len), 0);
 		free(text);
 	}
+}
+
+Test(record, answer_leaves_out_origins_and_generation)
+{
+	static const char *const texts[] = {
+	    USED_HEAD "\"iframe_opened\":true," USED_IDS
+	              ",\"allowed_origins\":[\"https://a.example\"]" USED_FIELDS
+	              ",\"generation\":12}",
+	    USED_HEAD "\"iframe_opened\":true," USED_IDS USED_FIELDS
+	              ",\"generation\":0}",
+	    USED_HEAD "\"iframe_opened\":true," USED_IDS
+	              ",\"allowed_origins\":[\"https://a.example\","
+	              "\"http://b.example:81\"]" USED_FIELDS "}",
+	};
+	struct record_answer a;
+
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		cr_assert(answer(texts[i], &a), "%s", texts[i]);
+		cr_expect_eq(a.rest_len, strlen(USED_IDS));
+		cr_expect_eq(a.fields_len, strlen(USED_FIELDS), "%s", texts[i]);
+		cr_expect_eq(strncmp(a.fields, USED_FIELDS, a.fields_len), 0);
+	}
+	/* Without a user or metadata, nothing is left after the expiry. */
+	cr_assert(answer(USED_HEAD
+	                 "\"iframe_opened\":true," USED_IDS
+	                 ",\"allowed_origins\":[\"https://a.example\"]}",
+	                 &a));
+	cr_expect_eq(a.fields_len, 0);
+	/* A generation-like end inside metadata is the creator's. */
+	cr_assert(answer(USED_HEAD "\"iframe_opened\":true," USED_IDS
+	                           ",\"metadata\":{\"generation\":1}}",
+	                 &a));
+	cr_expect_eq(a.fields_len, strlen(",\"metadata\":{\"generation\":1}"));
+	cr_expect_not(answer(USED_HEAD "\"iframe_opened\":true," USED_IDS
+	                               ",\"allowed_origins\":[\"https://a}",
+	                     &a));
 }
 
 Test(record, answer_refuses_other_heads)
