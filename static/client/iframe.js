@@ -22,6 +22,17 @@
 		return null;
 	})();
 
+	// Sent with the validation: a session bound to its sites
+	// (allowed_origins) is only used up when framed by one of them.  Where
+	// the browser cannot name the parent, the referrer's origin.
+	var framingOrigin = parentOrigin || (function () {
+		try {
+			return document.referrer ? new URL(document.referrer).origin : null;
+		} catch (e) {
+			return null;
+		}
+	})();
+
 	var card = document.querySelector(".card");
 	var title = document.getElementById("title");
 	var detail = document.getElementById("detail");
@@ -90,7 +101,9 @@
 		fetch("/auth/validate-session", {
 			method: "POST",
 			headers: { "Content-Type": "application/json" },
-			body: JSON.stringify({ session_id: sessionId }),
+			body: JSON.stringify(framingOrigin
+				? { session_id: sessionId, parent_origin: framingOrigin }
+				: { session_id: sessionId }),
 			cache: "no-store",
 			credentials: "omit"
 		}).then(function (response) {
