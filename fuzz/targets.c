@@ -155,11 +155,11 @@ fuzz_record(const uint8_t *data, size_t len)
 	json_object_put(obj);
 	/* The pieces must lie inside the input (ASan checks the reads). */
 	if (record_answer((const char *)data, len, &a)) {
-		volatile char sink = a.used_at[a.used_at_len - 1];
+		volatile char sink =
+		    (char)(a.used_at[a.used_at_len - 1] ^
+		           a.rest[a.rest_len - 1] ^
+		           (a.fields_len > 0 ? a.fields[a.fields_len - 1] : 0));
 
-		sink = a.rest[a.rest_len - 1];
-		if (a.fields_len > 0)
-			sink = a.fields[a.fields_len - 1];
 		(void)sink;
 	}
 }

@@ -194,8 +194,10 @@ user_segment(const char *path, size_t *len)
 	size_t plen = strlen(path);
 	size_t fixed = strlen(USERS_PREFIX) + strlen(SESSIONS_SUFFIX);
 
-	if (plen < fixed || strncmp(path, USERS_PREFIX, strlen(USERS_PREFIX)) ||
-	    strcmp(path + plen - strlen(SESSIONS_SUFFIX), SESSIONS_SUFFIX))
+	*len = 0;
+	if (plen < fixed ||
+	    strncmp(path, USERS_PREFIX, strlen(USERS_PREFIX)) != 0 ||
+	    strcmp(path + plen - strlen(SESSIONS_SUFFIX), SESSIONS_SUFFIX) != 0)
 		return NULL;
 	*len = plen - fixed;
 	return path + strlen(USERS_PREFIX);
@@ -249,6 +251,7 @@ admin_revoke_user(struct http_call *call)
 	const struct api *api = call->ctx;
 	struct revoke_user_ctx *ctx;
 	size_t len, decoded_len;
+	/* The route's covers() has matched this path. */
 	const char *segment = user_segment(call->path, &len);
 	char decoded[USER_ID_MAX + 1];
 

@@ -31,8 +31,9 @@
 
 #define IFRAME_PAGE "/client/iframe.html"
 /* A session's own policy: its origins, each with a space. */
-#define SESSION_POLICY_MAX \
-	(sizeof("frame-ancestors") + ALLOWED_ORIGINS_MAX * (ORIGIN_MAX + 1))
+#define SESSION_POLICY_MAX           \
+	(sizeof("frame-ancestors") + \
+	 ALLOWED_ORIGINS_MAX * (size_t)(ORIGIN_MAX + 1))
 
 bool
 static_covers(const void *ctx, const char *path)

@@ -1,5 +1,6 @@
 #include "origin.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -87,8 +88,7 @@ static void
 copy_lower(char *out, const char *s, size_t len)
 {
 	for (size_t i = 0; i < len; i++)
-		out[i] = (s[i] >= 'A' && s[i] <= 'Z') ? (char)(s[i] - 'A' + 'a')
-		                                      : s[i];
+		out[i] = (char)tolower((unsigned char)s[i]);
 }
 
 const char *

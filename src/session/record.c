@@ -14,8 +14,9 @@
 /* The fixed part of a record: the flags, the id and both timestamps. */
 #define RECORD_HEAD_MAX 192
 /* Each origin quoted, with its comma. */
-#define ORIGINS_TEXT_MAX \
-	(sizeof(RECORD_ORIGINS "]") + ALLOWED_ORIGINS_MAX * (ORIGIN_MAX + 3))
+#define ORIGINS_TEXT_MAX              \
+	(sizeof(RECORD_ORIGINS "]") + \
+	 ALLOWED_ORIGINS_MAX * (size_t)(ORIGIN_MAX + 3))
 
 /* ,"allowed_origins":["...",...] into out, or nothing when there are
  * none.  Canonical origins need no escaping (origin.h). */
