@@ -12,17 +12,14 @@
 #include "../log.h"
 #include "../session/record.h"
 #include "../session/session_id.h"
-#include "../session/user_id.h"
 #include "script.h"
+#include "user_gen.h"
 
 #define KEY_PREFIX "auth_session:"
 #define STATS_KEY  "auth_stats"
 #define EXPIRY_KEY "auth_sessions_expiry"
 #define COUNTS_KEY "auth_sessions_count"
 #define KEY_MAX    (sizeof(KEY_PREFIX) + SESSION_ID_LEN)
-/* A user's revoke-all generation (§11): a counter that only grows. */
-#define USER_GEN_PREFIX  "auth_user_gen:"
-#define USER_GEN_KEY_MAX (sizeof(USER_GEN_PREFIX) + USER_ID_MAX)
 /* Keys each status batch visits: one batch holds Redis for well under a
  * millisecond, so that validations interleave with a walk and keep their
  * latency (docs/PERFORMANCE.md has the measurements). */
@@ -102,29 +99,21 @@ static const char create_lua[] =
  * the script that would use it, on its record v: the user's revoke-all
  * generation must not have grown since the record was made (5), and a
  * session with allowed_origins must be framed by one of them, ARGV[3]
- * (6).  Only a record with a user or origins is decoded; the generation
- * is one GET.  A record with a user but no generation (made before
- * revoke-all existed, or by another writer) counts as generation 0.
+ * (6).  Only a record with a user or origins is decoded.
  */
-#define BINDING_CHECK_LUA                                                  \
-	"if string.find(v, '\"user_id\"', 1, true) or\n"                   \
-	"   string.find(v, '\"allowed_origins\"', 1, true) then\n"         \
-	"  local ok, r = pcall(cjson.decode, v)\n"                         \
-	"  if not ok or type(r) ~= 'table' then return 4 end\n"            \
-	"  if type(r.user_id) == 'string' then\n"                          \
-	"    local g = redis.call('GET', '" USER_GEN_PREFIX                \
-	"' .. r.user_id)\n"                                                \
-	"    if (tonumber(g) or 0) > (tonumber(r.generation) or 0) then\n" \
-	"      return 5\n"                                                 \
-	"    end\n"                                                        \
-	"  end\n"                                                          \
-	"  if type(r.allowed_origins) == 'table' then\n"                   \
-	"    local bound = false\n"                                        \
-	"    for _, o in ipairs(r.allowed_origins) do\n"                   \
-	"      if o == ARGV[3] then bound = true end\n"                    \
-	"    end\n"                                                        \
-	"    if not bound then return 6 end\n"                             \
-	"  end\n"                                                          \
+#define BINDING_CHECK_LUA                                          \
+	"if string.find(v, '\"user_id\"', 1, true) or\n"           \
+	"   string.find(v, '\"allowed_origins\"', 1, true) then\n" \
+	"  local ok, r = pcall(cjson.decode, v)\n"                 \
+	"  if not ok or type(r) ~= 'table' then return 4 "         \
+	"end\n" USER_GEN_CHECK_LUA                                 \
+	"  if type(r.allowed_origins) == 'table' then\n"           \
+	"    local bound = false\n"                                \
+	"    for _, o in ipairs(r.allowed_origins) do\n"           \
+	"      if o == ARGV[3] then bound = true end\n"            \
+	"    end\n"                                                \
+	"    if not bound then return 6 end\n"                     \
+	"  end\n"                                                  \
 	"end\n"
 
 /* KEYS: session, stats.  ARGV: used_at, not_after (ms on Redis's clock),
