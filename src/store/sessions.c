@@ -240,8 +240,9 @@ static const char create_lua[] =
  * be used up that the service could not answer from.  The service's own
  * layout is checked and marked by position; any other goes the general
  * way.  Either way the new record nv is written in one place, below. */
+static const char validate_shebang[] = "#!lua\n";
 static const char validate_lua[] =
-    "#!lua\n" RECORD_LUA "local t = redis.call('TIME')\n"
+    "local t = redis.call('TIME')\n"
     "if t[1] * 1000 + math.floor(t[2] / 1000) > tonumber(ARGV[2]) then\n"
     "  return 3\n"
     "end\n"
@@ -279,8 +280,9 @@ static const char validate_lua[] =
     "return nv\n";
 
 /* KEYS: session.  Sets iframe_opened: 1 when it changed. */
+static const char open_shebang[] = "#!lua\n";
 static const char open_lua[] =
-    "#!lua\n" RECORD_LUA "local v = redis.call('GET', KEYS[1])\n"
+    "local v = redis.call('GET', KEYS[1])\n"
     "if not v then return 0 end\n"
     "local i, nv = own_flags(v), nil\n"
     "if i then\n"
@@ -301,8 +303,8 @@ static const char open_lua[] =
  * the start up to it, and any other is decoded); it is no longer counted
  * once it has been retired, and only the service's own format can name
  * one ("live", "next" and the like never). */
+static const char revoke_shebang[] = "#!lua flags=allow-oom\n";
 static const char revoke_lua[] =
-    "#!lua flags=allow-oom\n" RECORD_LUA
     "local v = redis.call('GET', KEYS[1])\n"
     "if not v then return 0 end\n"
     "redis.call('DEL', KEYS[1])\n"
@@ -346,8 +348,8 @@ static const char list_lua[] =
  * service's own layout, "retired" when the walk began (first batch only)}
  * for one batch.  The used flag of the own layout is the byte after
  * {"used": ('t' is 116, record.h), to keep the batch cheap. */
+static const char count_shebang[] = "#!lua flags=no-writes\n";
 static const char count_lua[] =
-    "#!lua flags=no-writes\n" RECORD_LUA
     "local r = redis.call('SCAN', ARGV[1], 'MATCH', 'auth_session:*', "
     "'COUNT',\n"
     "                     ARGV[2])\n"
@@ -432,6 +434,8 @@ struct session_store {
 	bool measuring;                /* a TIME is on its way, */
 	int64_t measure_sent_ms;       /* sent then (monotonic) */
 	struct script create, validate, open, revoke, list, count, reconcile;
+	/* The sources of the scripts that read records (record_script()) */
+	char *validate_source, *open_source, *revoke_source, *count_source;
 	struct count_walk *walk;
 };
 
@@ -516,6 +520,27 @@ measure_clock(struct session_store *store)
 	                      NULL) == REDIS_SUBMIT_OK;
 }
 
+/* The scripts that read records: shebang, RECORD_LUA, body.  Put together
+ * at start-up, as one C literal may not hold them (4095 bytes in C11).
+ * NULL when out of memory. */
+static char *
+record_script(const char *shebang, const char *body)
+{
+	char *out;
+
+	return asprintf(&out, "%s%s%s", shebang, RECORD_LUA, body) < 0 ? NULL
+	                                                               : out;
+}
+
+static void
+free_sources(struct session_store *store)
+{
+	free(store->validate_source);
+	free(store->open_source);
+	free(store->revoke_source);
+	free(store->count_source);
+}
+
 struct session_store *
 session_store_create(struct redis_link *link, int timeout_ms,
                      int max_ttl_seconds)
@@ -532,11 +557,22 @@ session_store_create(struct redis_link *link, int timeout_ms,
 	store->redis_clock_offset_ms =
 	    (int64_t)time(NULL) * 1000 - monotonic_ms();
 	store->create = (struct script){"create", create_lua, ""};
-	store->validate = (struct script){"validate", validate_lua, ""};
-	store->open = (struct script){"open", open_lua, ""};
-	store->revoke = (struct script){"revoke", revoke_lua, ""};
+	store->validate_source = record_script(validate_shebang, validate_lua);
+	store->open_source = record_script(open_shebang, open_lua);
+	store->revoke_source = record_script(revoke_shebang, revoke_lua);
+	store->count_source = record_script(count_shebang, count_lua);
+	if (store->validate_source == NULL || store->open_source == NULL ||
+	    store->revoke_source == NULL || store->count_source == NULL) {
+		free_sources(store);
+		free(store);
+		return NULL;
+	}
+	store->validate =
+	    (struct script){"validate", store->validate_source, ""};
+	store->open = (struct script){"open", store->open_source, ""};
+	store->revoke = (struct script){"revoke", store->revoke_source, ""};
 	store->list = (struct script){"list", list_lua, ""};
-	store->count = (struct script){"count", count_lua, ""};
+	store->count = (struct script){"count", store->count_source, ""};
 	store->reconcile = (struct script){"reconcile", reconcile_lua, ""};
 	if (!redis_link_add_handshake(link, 1, time_argv, on_handshake_time,
 	                              store) ||
@@ -547,6 +583,7 @@ session_store_create(struct redis_link *link, int timeout_ms,
 	    !script_register(link, &store->list) ||
 	    !script_register(link, &store->count) ||
 	    !script_register(link, &store->reconcile)) {
+		free_sources(store);
 		free(store);
 		return NULL;
 	}
@@ -557,6 +594,9 @@ void
 session_store_destroy(struct session_store *store)
 {
 	/* A walk still running ends with the link, which goes first. */
+	if (store == NULL)
+		return;
+	free_sources(store);
 	free(store);
 }
 
