@@ -650,7 +650,6 @@ on_op_reply(redisAsyncContext *ac, void *r, void *privdata)
 	const char *code = NULL;
 	char why[64];
 
-	(void)ac;
 	link->in_flight--;
 	if (reply == NULL) {
 		op_answer(op, REDIS_LINK_LOST, NULL);
