@@ -67,8 +67,12 @@ enum store_result session_store_validate_result(struct session_store *store,
                                                 const char **record,
                                                 size_t *len);
 
-/* Sets iframe_opened on a live session, best effort: nobody waits. */
+/* Sets iframe_opened on a live session, best effort: nobody waits.  At
+ * most 16 marks wait on Redis at once; a mark beyond that
+ * is not sent, and counted. */
 void session_store_mark_opened(struct session_store *store, const char *id);
+/* Marks not sent because the cap was reached. */
+uint64_t session_store_marks_dropped(const struct session_store *store);
 
 /* Deletes a session: STORE_OK when it existed, STORE_NOT_FOUND if not. */
 enum redis_submit session_store_revoke(struct session_store *store,

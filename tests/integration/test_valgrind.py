@@ -5,9 +5,11 @@ definite leak into a non-zero exit, which the harness checks."""
 import json
 import os
 import sys
+import time
 import uuid
 
 sys.path.insert(0, os.path.dirname(__file__))
+from fake_redis import FakeRedis  # noqa: E402
 from harness import ServiceTest, main  # noqa: E402
 
 VALGRIND = ["valgrind", "--error-exitcode=99", "--leak-check=full",
@@ -49,6 +51,30 @@ class Valgrind(ServiceTest):
         self.redis.start()
         self.assertTrue(self.wait_healthy(svc, 30))
         # tearDown sends SIGTERM and requires exit status 0.
+
+    def test_late_replies_and_a_wrong_node(self):
+        # A reply that comes after its caller's deadline is read and
+        # ignored; a READONLY drops and reopens the link; and the link is
+        # destroyed at exit with a timed-out command still on the wire.
+        fake = FakeRedis("ok")
+        svc = self.service({"REDIS_PORT": str(fake.port),
+                            "REDIS_TIMEOUT_MS": "3000"}, start=False)
+        svc.wrapper = VALGRIND
+        svc.start(timeout=60)
+        self.assertTrue(self.wait_healthy(svc, 30))
+        fake.delays[b"PING"] = [4.0]
+        self.assertEqual(svc.get("/auth/redis-health").status, 503)
+        time.sleep(1.5)
+        self.assertTrue(self.wait_healthy(svc, 10))
+        fake.mode = "error:READONLY You can't write against a read only replica."
+        self.assertEqual(svc.get("/auth/redis-health").status, 503)
+        fake.mode = "ok"
+        self.assertTrue(self.wait_healthy(svc, 30))
+        self.assertEqual(fake.handshakes, 2)
+        fake.delays[b"PING"] = [30.0]
+        self.assertEqual(svc.get("/auth/redis-health").status, 503)
+        self.assertEqual(svc.stop(), 0)
+        fake.close()
 
 
 if __name__ == "__main__":
