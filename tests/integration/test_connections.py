@@ -254,6 +254,49 @@ class Connections(ServiceTest):
         self.assertEqual(len(backlogs), 1, out)
         self.assertGreaterEqual(backlogs[0], min(511, somaxconn), out)
 
+    def test_listens_on_ipv6(self):
+        try:
+            with socket.socket(socket.AF_INET6) as s:
+                s.bind(("::1", 0))
+        except OSError:
+            self.skipTest("no IPv6 loopback")
+        svc = self.service({"HOST": "::1"}, start=False)
+        svc.start(wait=False)
+        self.assertTrue(wait_until(lambda: "listening host=::1" in svc.logs(), 10),
+                        svc.logs())
+        with socket.create_connection(("::1", svc.port), timeout=5) as sock:
+            sock.sendall(HEALTHZ)
+            self.assertIn(b"200 OK", sock.recv(4096))
+
+    def refused_start(self, host, port=None):
+        """Starts the service on host (and port) and returns its log,
+        once it has exited with status 1."""
+        svc = self.service({"HOST": host}, start=False)
+        if port is not None:
+            svc.port = port
+            svc.env["PORT"] = str(port)
+        svc.start(wait=False)
+        self.assertEqual(svc.proc.wait(10), 1)
+        svc.stop()
+        # Exit status 1 was the point; tearDown still reads the log for
+        # sanitizer reports.
+        svc.exit_code = 0
+        return svc.logs(), svc.port
+
+    def test_busy_port_stops_startup_with_a_clear_error(self):
+        with socket.socket() as taken:
+            taken.bind(("127.0.0.1", 0))
+            taken.listen()
+            log, port = self.refused_start("127.0.0.1", taken.getsockname()[1])
+        self.assertIn('cannot listen host=127.0.0.1 port=%d error="Address already in use"'
+                      % port, log)
+
+    def test_address_not_ours_stops_startup_with_a_clear_error(self):
+        # 192.0.2.1 is TEST-NET-1: on no interface of this machine.
+        log, port = self.refused_start("192.0.2.1")
+        self.assertIn('cannot listen host=192.0.2.1 port=%d error="Cannot assign requested address"'
+                      % port, log)
+
     def test_reset_mid_response_then_sigterm_exits_at_once(self):
         # A reply too big for the socket buffers, and a client that reads
         # its start and then resets: the request is gone, so SIGTERM has
