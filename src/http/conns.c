@@ -242,7 +242,12 @@ conns_new_bufferevent(struct event_base *base, void *arg)
 	if (conn == NULL)
 		return NULL;
 	conn->owner = c;
-	conn->bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+	/* Without BEV_OPT_CLOSE_ON_FREE, as evhttp makes its own: evhttp
+	 * then closes the socket itself, at once, when it frees the
+	 * connection.  With it, the close would wait for the last reference
+	 * (ours), and on evhttp's error path, which closes the socket too,
+	 * it would close a descriptor that the next accept may have reused. */
+	conn->bev = bufferevent_socket_new(base, -1, 0);
 	conn->found = event_new(base, -1, 0, on_found, conn);
 	conn->deadline = evtimer_new(base, on_deadline, conn);
 	if (conn->bev != NULL)
