@@ -90,8 +90,9 @@ conn_set_busy(struct conn *conn)
 	TAILQ_REMOVE(&conn->owner->idle, conn, idle_link);
 }
 
-/* Forgets the connection: evhttp is closing it, or never handed it over.
- * Not a byte more is heard from it. */
+/* Forgets the connection: evhttp is closing it, gave it up before the
+ * record found it, or it cannot be tracked.  Not a byte more is heard
+ * from it. */
 static void
 conn_free(struct conn *conn)
 {
