@@ -13,6 +13,7 @@
 
 #include "../clock.h"
 #include "../log.h"
+#include "head_check.h"
 
 #define RETRY_FIRST_MS 50
 #define RETRY_MAX_MS   1000
@@ -31,6 +32,7 @@ struct conn {
 	struct event *deadline;          /* the request in progress */
 	/* on_input, enabled between requests only */
 	struct evbuffer_cb_entry *input;
+	struct head_check head;
 };
 
 static void
@@ -84,6 +86,7 @@ on_closed(struct evhttp_connection *evcon, void *arg)
 	/* evhttp may still drain the input buffer while it frees the
 	 * connection: stop hearing it first. */
 	evbuffer_remove_cb(bufferevent_get_input(conn->bev), on_input, conn);
+	head_check_detach(&conn->head);
 	conn_free(conn);
 }
 
@@ -144,6 +147,7 @@ on_found(evutil_socket_t fd, short what, void *arg)
 		conn->evcon = NULL;
 		evbuffer_remove_cb(bufferevent_get_input(conn->bev), on_input,
 		                   conn);
+		head_check_detach(&conn->head);
 		conn_free(conn);
 		return;
 	}
@@ -166,7 +170,8 @@ conns_new_bufferevent(struct event_base *base, void *arg)
 		conn->input = evbuffer_add_cb(bufferevent_get_input(conn->bev),
 		                              on_input, conn);
 	if (conn->bev == NULL || conn->found == NULL ||
-	    conn->deadline == NULL || conn->input == NULL) {
+	    conn->deadline == NULL || conn->input == NULL ||
+	    !head_check_attach(&conn->head, bufferevent_get_input(conn->bev))) {
 		if (conn->bev != NULL)
 			bufferevent_free(conn->bev);
 		event_free(conn->found);
@@ -185,14 +190,14 @@ conns_new_bufferevent(struct event_base *base, void *arg)
 	return conn->bev;
 }
 
-void
+const char *
 conns_request_done(struct conns *c, struct evhttp_connection *evcon)
 {
 	struct conn *conn = ptr_map_get(&c->by_evcon, evcon);
 	struct evbuffer *input;
 
 	if (conn == NULL)
-		return;
+		return NULL;
 	evtimer_del(conn->deadline);
 	input = bufferevent_get_input(conn->bev);
 	/* A pipelined request already waiting has started too. */
@@ -200,6 +205,7 @@ conns_request_done(struct conns *c, struct evhttp_connection *evcon)
 		request_started(conn);
 	else
 		evbuffer_cb_set_flags(input, conn->input, EVBUFFER_CB_ENABLED);
+	return head_check_next(&conn->head);
 }
 
 static void

@@ -6,7 +6,8 @@
  * How it sees them: evhttp asks for each accepted connection's
  * bufferevent (conns_new_bufferevent); right after, from the loop, the
  * record finds its evhttp connection (the bufferevent's callback argument)
- * and asks for its close callback.  A callback on the input buffer marks
+ * and asks for its close callback.  Each record also checks the raw
+ * request heads (head_check.h).  A callback on the input buffer marks
  * the first byte of each request; conns_request_done() its end.  A request
  * still incomplete HTTP_REQUEST_TIMEOUT_SECONDS after its first byte has
  * its socket shut down, and evhttp closes the connection, however slowly
@@ -55,7 +56,9 @@ void conns_attach_listener(struct conns *c, struct evconnlistener *listener);
 /* For evhttp_set_bevcb(): the bufferevent of a new connection. */
 struct bufferevent *conns_new_bufferevent(struct event_base *base, void *arg);
 
-/* A whole request has arrived on evcon: its deadline no longer runs. */
-void conns_request_done(struct conns *c, struct evhttp_connection *evcon);
+/* A whole request has arrived on evcon: its deadline no longer runs.
+ * Returns what is wrong with its raw head (head_check.h), or NULL. */
+const char *conns_request_done(struct conns *c,
+                               struct evhttp_connection *evcon);
 
 #endif

@@ -9,24 +9,32 @@
 #include <event2/keyvalq_struct.h>
 
 const char *
-request_check(const struct evkeyvalq *headers, int major, int minor)
+request_check(const struct evkeyvalq *headers, enum http_method method,
+              int major, int minor)
 {
 	const struct evkeyval *h;
+	const char *encoding = NULL;
 	int count = 0, hosts = 0, lengths = 0, encodings = 0;
 	size_t size = 0;
 
 	if (major != 1 || (minor != 0 && minor != 1))
 		return "unsupported HTTP version";
+	/* A tunnel, not a request for this service: after it, the bytes on
+	 * the connection would no longer be HTTP. */
+	if (method == HTTP_CONNECT)
+		return "CONNECT is not supported";
 	TAILQ_FOREACH(h, headers, next)
 	{
 		count++;
 		size += strlen(h->key) + strlen(h->value) + 4; /* ": ", CRLF */
-		if (strcasecmp(h->key, "Host") == 0)
+		if (strcasecmp(h->key, "Host") == 0) {
 			hosts++;
-		else if (strcasecmp(h->key, "Content-Length") == 0)
+		} else if (strcasecmp(h->key, "Content-Length") == 0) {
 			lengths++;
-		else if (strcasecmp(h->key, "Transfer-Encoding") == 0)
+		} else if (strcasecmp(h->key, "Transfer-Encoding") == 0) {
 			encodings++;
+			encoding = h->value;
+		}
 	}
 	if (count > REQUEST_HEADERS_MAX)
 		return "too many headers";
@@ -39,5 +47,17 @@ request_check(const struct evkeyvalq *headers, int major, int minor)
 		return "more than one Content-Length";
 	if (lengths > 0 && encodings > 0)
 		return "both Content-Length and Transfer-Encoding";
+	if ((lengths > 0 || encodings > 0) &&
+	    (method == HTTP_HEAD || method == HTTP_TRACE))
+		return method == HTTP_HEAD ? "HEAD request with a body"
+		                           : "TRACE request with a body";
+	if (encodings > 0 && minor == 0)
+		return "Transfer-Encoding in an HTTP/1.0 request";
+	/* evhttp has trimmed the spaces around the value.  Anything but one
+	 * "chunked" (a list, another coding, a leading tab) evhttp reads as
+	 * no body at all, where another reader might see one. */
+	if (encodings > 1 ||
+	    (encodings == 1 && strcasecmp(encoding, "chunked")))
+		return "Transfer-Encoding other than chunked";
 	return NULL;
 }
