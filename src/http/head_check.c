@@ -13,9 +13,15 @@ enum {
 	AT_HEAD_END,
 };
 
-enum { LENGTH_LEAD, LENGTH_DIGITS, LENGTH_TRAIL, LENGTH_BAD };
+/* A framing header's value: optional spaces, the value, optional
+ * spaces. */
+enum { VALUE_LEAD, VALUE_IN, VALUE_TRAIL, VALUE_BAD };
 
-static const char content_length[] = "content-length";
+/* The framing headers, as bits of head_scan.framing and .seen. */
+enum { CONTENT_LENGTH = 1 << 0, TRANSFER_ENCODING = 1 << 1 };
+
+static const char *const framing_names[] = {"content-length",
+                                            "transfer-encoding"};
 
 /* RFC 9110 §5.6.2 tchar. */
 static bool
@@ -46,27 +52,94 @@ refuse_line(struct head_scan *s, const char *why)
 	s->state = IN_BAD_LINE;
 }
 
-static void
-length_byte(struct head_scan *s, unsigned char c)
+/* Is c, the value's value_len-th byte after optional whitespace, still
+ * part of a valid value: digits for Content-Length, "chunked" in any
+ * case for Transfer-Encoding? */
+static bool
+value_accepts(const struct head_scan *s, unsigned char c)
 {
-	bool digit = c >= '0' && c <= '9', space = c == ' ' || c == '\t';
+	if (s->framing == CONTENT_LENGTH)
+		return c >= '0' && c <= '9';
+	return s->value_len < sizeof("chunked") - 1 &&
+	       lower(c) == (unsigned char)"chunked"[s->value_len];
+}
 
-	switch (s->length) {
-	case LENGTH_LEAD:
-		s->length = digit   ? LENGTH_DIGITS
-		            : space ? LENGTH_LEAD
-		                    : LENGTH_BAD;
-		break;
-	case LENGTH_DIGITS:
-		s->length = digit   ? LENGTH_DIGITS
-		            : space ? LENGTH_TRAIL
-		                    : LENGTH_BAD;
-		break;
-	case LENGTH_TRAIL:
-		s->length = space ? LENGTH_TRAIL : LENGTH_BAD;
-		break;
-	default:
-		break;
+/* Only SP around a framing value: evhttp skips only SP before a value, so
+ * that a tab there is framing that evhttp builds read differently. */
+static void
+framing_value_byte(struct head_scan *s, unsigned char c)
+{
+	bool space = c == ' ';
+
+	if (s->value == VALUE_LEAD && space)
+		return;
+	if ((s->value == VALUE_LEAD || s->value == VALUE_IN) &&
+	    value_accepts(s, c)) {
+		s->value = VALUE_IN;
+		s->value_len++;
+	} else if (s->value == VALUE_IN && space) {
+		s->value = VALUE_TRAIL;
+	} else if (s->value != VALUE_TRAIL || !space) {
+		s->value = VALUE_BAD;
+	}
+}
+
+static bool
+framing_value_valid(const struct head_scan *s)
+{
+	if (s->value == VALUE_BAD || s->value == VALUE_LEAD)
+		return false;
+	return s->framing == CONTENT_LENGTH ||
+	       s->value_len == sizeof("chunked") - 1;
+}
+
+/* The name has ended at its colon: is it a framing header, and may it be
+ * one here? */
+static void
+name_end(struct head_scan *s)
+{
+	unsigned framing = 0;
+
+	for (unsigned i = 0; i < 2; i++)
+		if ((s->name_match & (1u << i)) &&
+		    s->name_len == strlen(framing_names[i]))
+			framing = 1u << i;
+	s->framing = (unsigned char)framing;
+	s->value = VALUE_LEAD;
+	s->value_len = 0;
+	if (framing == 0)
+		return;
+	if (s->seen & framing)
+		refuse_line(s, framing == CONTENT_LENGTH
+		                   ? "more than one Content-Length"
+		                   : "more than one Transfer-Encoding");
+	else if (s->seen != 0)
+		refuse_line(s, "both Content-Length and Transfer-Encoding");
+	s->seen |= (unsigned char)framing;
+}
+
+static void
+name_byte(struct head_scan *s, unsigned char c)
+{
+	if (c == ':') {
+		if (s->name_len == 0) {
+			refuse_line(s, "empty header name");
+			return;
+		}
+		s->state = IN_VALUE;
+		name_end(s);
+	} else if (c == ' ' || c == '\t') {
+		refuse_line(s, "whitespace between a header name and its "
+		               "colon");
+	} else if (!is_tchar(c)) {
+		refuse_line(s, "invalid character in a header name");
+	} else {
+		for (unsigned i = 0; i < 2; i++)
+			if (s->name_len >= strlen(framing_names[i]) ||
+			    lower(c) !=
+			        (unsigned char)framing_names[i][s->name_len])
+				s->name_match &= (unsigned char)~(1u << i);
+		s->name_len++;
 	}
 }
 
@@ -81,43 +154,14 @@ line_byte(struct head_scan *s, unsigned char c)
 			return;
 		}
 		s->state = IN_NAME;
-		s->name_is_length = true;
+		s->name_match = CONTENT_LENGTH | TRANSFER_ENCODING;
 	}
-	switch (s->state) {
-	case IN_NAME:
-		if (c == ':') {
-			if (s->name_len == 0) {
-				refuse_line(s, "empty header name");
-				return;
-			}
-			s->state = IN_VALUE;
-			s->name_is_length =
-			    s->name_is_length &&
-			    s->name_len == sizeof(content_length) - 1;
-			s->length = LENGTH_LEAD;
-		} else if (c == ' ' || c == '\t') {
-			refuse_line(s, "whitespace between a header name and "
-			               "its colon");
-		} else if (!is_tchar(c)) {
-			refuse_line(s, "invalid character in a header name");
-		} else {
-			s->name_is_length =
-			    s->name_is_length &&
-			    s->name_len < sizeof(content_length) - 1 &&
-			    lower(c) ==
-			        (unsigned char)content_length[s->name_len];
-			s->name_len++;
-		}
-		return;
-	case IN_VALUE:
-		if (c == '\0')
-			refuse_line(s, "NUL in a header value");
-		else if (s->name_is_length)
-			length_byte(s, c);
-		return;
-	default:
-		return;
-	}
+	if (s->state == IN_NAME)
+		name_byte(s, c);
+	else if (s->state == IN_VALUE && c == '\0')
+		refuse_line(s, "NUL in a header value");
+	else if (s->state == IN_VALUE && s->framing != 0)
+		framing_value_byte(s, c);
 }
 
 /* The LF that ends a line. */
@@ -130,21 +174,17 @@ line_end(struct head_scan *s, size_t *line_start, size_t *content)
 	s->line_len = 0;
 	s->name_len = 0;
 	s->cr = false;
-	switch (s->state) {
-	case AT_LINE_START: /* nothing but the CR before LF */
+	if (s->state == AT_LINE_START) { /* nothing but the CR before LF */
 		s->state = AT_HEAD_END;
 		return HEAD_SCAN_END;
-	case IN_NAME:
-		refuse_line(s, "header line without a colon");
-		break;
-	case IN_VALUE:
-		if (s->name_is_length && s->length != LENGTH_DIGITS &&
-		    s->length != LENGTH_TRAIL)
-			refuse_line(s, "Content-Length is not a number");
-		break;
-	default:
-		break;
 	}
+	if (s->state == IN_NAME)
+		refuse_line(s, "header line without a colon");
+	else if (s->state == IN_VALUE && s->framing != 0 &&
+	         !framing_value_valid(s))
+		refuse_line(s, s->framing == CONTENT_LENGTH
+		                   ? "Content-Length is not a number"
+		                   : "Transfer-Encoding other than chunked");
 	if (s->state != IN_BAD_LINE) {
 		s->state = AT_LINE_START;
 		return HEAD_SCAN_MORE;

@@ -24,7 +24,13 @@
  *   before the colon);
  * - no line starting with SP or HTAB (obs-fold);
  * - no NUL, and no CR other than the one before LF;
- * - a Content-Length value of digits only, between optional SP/HTAB.
+ * and for the headers that frame the body, which evhttp reads its own
+ * way (it refuses some combinations itself, in HTML; an older build took
+ * the first of two):
+ * - a Content-Length value of digits only, a Transfer-Encoding value of
+ *   "chunked" in any case, each between optional spaces (not tabs:
+ *   evhttp skips only spaces before a value, so builds differ on them);
+ * - at most one of each, and not both.
  */
 #ifndef IFRAME_AUTH_HTTP_HEAD_CHECK_H
 #define IFRAME_AUTH_HTTP_HEAD_CHECK_H
@@ -37,12 +43,15 @@ struct evbuffer_cb_entry;
 
 /* The scan of one head, byte by byte: pure, no I/O. */
 struct head_scan {
-	unsigned char state;  /* where in the line or head */
-	unsigned char length; /* progress of a Content-Length value */
-	bool cr;              /* the line so far ends in CR */
-	bool name_is_length;  /* the name so far is a prefix of it */
-	size_t line_len;      /* bytes of the current line before its LF */
+	unsigned char state;      /* where in the line or head */
+	unsigned char name_match; /* framing names the name may still be */
+	unsigned char framing;    /* the framing header of this line, or 0 */
+	unsigned char seen;       /* framing headers seen in this head */
+	unsigned char value;      /* progress through a framing value */
+	bool cr;                  /* the line so far ends in CR */
+	size_t line_len;          /* bytes of the current line before LF */
 	size_t name_len;
+	size_t value_len;         /* bytes of a framing value (no spaces) */
 	const char *line_problem; /* what is wrong with the current line */
 	const char *problem;      /* the first problem of this head */
 };

@@ -15,12 +15,11 @@ struct evkeyvalq;
 
 /* NULL when the request is acceptable, otherwise why it is not:
  * an HTTP version other than 1.0 or 1.1; CONNECT; HTTP/1.1 without Host
- * (or with several); more than one Content-Length; Content-Length together
- * with Transfer-Encoding; a Transfer-Encoding other than one "chunked"
- * (any case), or any on HTTP/1.0; Content-Length or Transfer-Encoding on
- * HEAD or TRACE, whose bodies evhttp never reads (it would read the body as
- * the next request); more than REQUEST_HEADERS_MAX headers, or headers over
- * REQUEST_HEADERS_SIZE_MAX bytes in all. */
+ * (or with several); Content-Length or Transfer-Encoding on HEAD or TRACE,
+ * whose bodies evhttp never reads (it would read the body as the next
+ * request); Transfer-Encoding on HTTP/1.0; more than REQUEST_HEADERS_MAX
+ * headers, or headers over REQUEST_HEADERS_SIZE_MAX bytes in all.  The
+ * framing headers' values and number are checked on the raw head. */
 const char *request_check(const struct evkeyvalq *headers,
                           enum http_method method, int major, int minor);
 

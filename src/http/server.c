@@ -96,6 +96,10 @@ refuse(struct http_call *call, int status, const char *why)
 	 * one we refuse. */
 	call->req->major = 1;
 	call->req->minor = 1;
+	/* After a reply to CONNECT evhttp keeps the connection whatever the
+	 * headers say (a tunnel would follow): answer as for any method. */
+	if (call->req->type == EVHTTP_REQ_CONNECT)
+		call->req->type = EVHTTP_REQ_GET;
 	call->close_connection = true;
 	reply_detail(call, status, why);
 }

@@ -52,18 +52,6 @@ Test(request_check, host)
 	cr_expect_not_null(request_check(&headers, HTTP_GET, 1, 1));
 }
 
-Test(request_check, lengths_and_encodings)
-{
-	evhttp_add_header(&headers, "Content-Length", "5");
-	evhttp_add_header(&headers, "content-length", "5");
-	cr_expect_not_null(request_check(&headers, HTTP_GET, 1, 1));
-	evhttp_clear_headers(&headers);
-	evhttp_add_header(&headers, "Host", "x");
-	evhttp_add_header(&headers, "Content-Length", "5");
-	evhttp_add_header(&headers, "Transfer-Encoding", "chunked");
-	cr_expect_not_null(request_check(&headers, HTTP_GET, 1, 1));
-}
-
 Test(request_check, header_count)
 {
 	char name[16];
@@ -90,4 +78,40 @@ Test(request_check, header_size)
 	memset(value, 'a', sizeof(value) - 1);
 	evhttp_add_header(&headers, "X-Big", value);
 	cr_expect_not_null(request_check(&headers, HTTP_GET, 1, 1));
+}
+
+Test(request_check, body_framing_on_head_and_trace)
+{
+	static const char *const names[] = {"Content-Length",
+	                                    "Transfer-Encoding"};
+	static const char *const values[] = {"0", "chunked"};
+
+	cr_expect_null(request_check(&headers, HTTP_HEAD, 1, 1));
+	cr_expect_null(request_check(&headers, HTTP_TRACE, 1, 1));
+	for (int i = 0; i < 2; i++) {
+		evhttp_clear_headers(&headers);
+		evhttp_add_header(&headers, "Host", "x");
+		evhttp_add_header(&headers, names[i], values[i]);
+		cr_expect_str_eq(request_check(&headers, HTTP_HEAD, 1, 1),
+		                 "HEAD request with a body", "%s", names[i]);
+		cr_expect_str_eq(request_check(&headers, HTTP_TRACE, 1, 1),
+		                 "TRACE request with a body", "%s", names[i]);
+		cr_expect_null(request_check(&headers, HTTP_POST, 1, 1));
+	}
+}
+
+Test(request_check, connect_is_refused)
+{
+	cr_expect_str_eq(request_check(&headers, HTTP_CONNECT, 1, 1),
+	                 "CONNECT is not supported");
+	cr_expect_str_eq(request_check(&headers, HTTP_CONNECT, 1, 0),
+	                 "CONNECT is not supported");
+}
+
+Test(request_check, transfer_encoding_on_http10)
+{
+	evhttp_add_header(&headers, "Transfer-Encoding", "chunked");
+	cr_expect_null(request_check(&headers, HTTP_POST, 1, 1));
+	cr_expect_str_eq(request_check(&headers, HTTP_POST, 1, 0),
+	                 "Transfer-Encoding in an HTTP/1.0 request");
 }
