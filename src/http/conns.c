@@ -13,6 +13,7 @@
 
 #include "../clock.h"
 #include "../log.h"
+#include "head_check.h"
 
 #define RETRY_FIRST_MS 50
 #define RETRY_MAX_MS   1000
@@ -44,6 +45,7 @@ struct conn {
 	enum answer answer;
 	bool idle; /* in owner->idle */
 	TAILQ_ENTRY(conn) idle_link;
+	struct head_check head;
 };
 
 static void
@@ -105,6 +107,7 @@ conn_free(struct conn *conn)
 	/* evhttp may still drain the input buffer while it frees the
 	 * connection: stop hearing it first. */
 	evbuffer_remove_cb_entry(bufferevent_get_input(conn->bev), conn->input);
+	head_check_detach(&conn->head);
 	bufferevent_decref(conn->bev);
 	event_free(conn->found);
 	event_free(conn->deadline);
@@ -255,7 +258,8 @@ conns_new_bufferevent(struct event_base *base, void *arg)
 		conn->input = evbuffer_add_cb(bufferevent_get_input(conn->bev),
 		                              on_input, conn);
 	if (conn->bev == NULL || conn->found == NULL ||
-	    conn->deadline == NULL || conn->input == NULL) {
+	    conn->deadline == NULL || conn->input == NULL ||
+	    !head_check_attach(&conn->head, bufferevent_get_input(conn->bev))) {
 		if (conn->bev != NULL)
 			bufferevent_free(conn->bev);
 		event_free(conn->found);
@@ -278,14 +282,14 @@ conns_new_bufferevent(struct event_base *base, void *arg)
 	return conn->bev;
 }
 
-void
+const char *
 conns_request_done(struct conns *c, struct evhttp_connection *evcon)
 {
 	struct conn *conn = ptr_map_get(&c->by_evcon, evcon);
 	struct evbuffer *input;
 
 	if (conn == NULL)
-		return;
+		return NULL;
 	evtimer_del(conn->deadline);
 	conn->reading = false;
 	conn->answer = ANSWER_PENDING;
@@ -295,6 +299,7 @@ conns_request_done(struct conns *c, struct evhttp_connection *evcon)
 		request_started(conn);
 	else
 		evbuffer_cb_set_flags(input, conn->input, EVBUFFER_CB_ENABLED);
+	return head_check_next(&conn->head);
 }
 
 void

@@ -7,7 +7,8 @@
  * How it sees them: evhttp asks for each accepted connection's
  * bufferevent (conns_new_bufferevent); right after, from the loop, the
  * record finds its evhttp connection (the bufferevent's callback argument)
- * and asks for its close callback.  A callback on the input buffer marks
+ * and asks for its close callback.  Each record also checks the raw
+ * request heads (head_check.h).  A callback on the input buffer marks
  * the first byte of each request; conns_request_done() its end.  A request
  * still incomplete HTTP_REQUEST_TIMEOUT_SECONDS after its first byte has
  * its socket shut down, and evhttp closes the connection, however slowly
@@ -75,8 +76,10 @@ void conns_detach_listener(struct conns *c);
 struct bufferevent *conns_new_bufferevent(struct event_base *base, void *arg);
 
 /* A whole request has arrived on evcon: its deadline no longer runs, and
- * the connection is busy until its reply is written. */
-void conns_request_done(struct conns *c, struct evhttp_connection *evcon);
+ * the connection is busy until its reply is written.  Returns what is
+ * wrong with its raw head (head_check.h), or NULL. */
+const char *conns_request_done(struct conns *c,
+                               struct evhttp_connection *evcon);
 
 /* The reply is handed to evhttp on evcon: from now on either
  * conns_reply_written() follows or, if the connection closes first,

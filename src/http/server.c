@@ -1,6 +1,7 @@
 #include "server.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -89,19 +90,37 @@ route_call(struct server *srv, struct http_call *call)
 	}
 }
 
+/* Refuses the request and closes its connection: what follows it on the
+ * connection cannot be trusted to start a request. */
+static void
+refuse(struct http_call *call, int status, const char *why)
+{
+	/* evhttp answers in the request's version: say 1.1 rather than echo
+	 * one we refuse. */
+	call->req->major = 1;
+	call->req->minor = 1;
+	/* After a reply to CONNECT evhttp keeps the connection whatever the
+	 * headers say (a tunnel would follow): answer as for any method. */
+	if (call->req->type == EVHTTP_REQ_CONNECT)
+		call->req->type = EVHTTP_REQ_GET;
+	call->close_connection = true;
+	reply_detail(call, status, why);
+}
+
 /* evhttp's entry point for every request. */
 static void
 on_request(struct evhttp_request *req, void *arg)
 {
 	struct server *srv = arg;
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
-	struct http_call *call = calloc(1, sizeof(*call));
 	const char *path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
-	const char *why;
+	const char *why =
+	    conns_request_done(&srv->conns, evhttp_request_get_connection(req));
+	struct http_call *call = calloc(1, sizeof(*call));
 
 	if (call == NULL) {
 		log_error("out of memory for a request");
-		evhttp_send_error(req, 503, NULL);
+		reply_no_memory(req);
 		return;
 	}
 	call->req = req;
@@ -112,16 +131,15 @@ on_request(struct evhttp_request *req, void *arg)
 	call->query = uri != NULL ? evhttp_uri_get_query(uri) : NULL;
 	call->start_us = clock_monotonic_us();
 	srv->inflight++;
-	conns_request_done(&srv->conns, evhttp_request_get_connection(req));
-	why = request_check(evhttp_request_get_input_headers(req), req->major,
-	                    req->minor);
+	if (why == NULL)
+		why = request_check(evhttp_request_get_input_headers(req),
+		                    call->method, req->major, req->minor);
 	if (why != NULL) {
-		/* evhttp answers in the request's version: say 1.1 rather
-		 * than echo one we refuse. */
-		req->major = 1;
-		req->minor = 1;
-		call->close_connection = true;
-		reply_detail(call, 400, why);
+		refuse(call, 400, why);
+		return;
+	}
+	if (strlen(evhttp_request_get_uri(req)) > REQUEST_TARGET_MAX) {
+		refuse(call, 414, "request-target over 8192 bytes");
 		return;
 	}
 	if (evbuffer_get_length(evhttp_request_get_input_buffer(req)) >
