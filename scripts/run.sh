@@ -19,21 +19,21 @@ ninja -C build iframe-auth >/dev/null
 # parse_line): the last KEY=VALUE line, trimmed, "export " allowed, one
 # pair of matching quotes removed, nothing else unescaped.
 config_file_value() {
-	local key=$1 line name value= ws=$' \t\r\n'
+	local key=$1 line name value="" ws=$' \t\r\n'
 	[ -f config.env ] || return 0
 	while IFS= read -r line || [ -n "$line" ]; do
-		line=${line#"${line%%[!$ws]*}"}
-		line=${line%"${line##*[!$ws]}"}
+		line=${line#"${line%%[!"$ws"]*}"}
+		line=${line%"${line##*[!"$ws"]}"}
 		if [[ $line == "export "* ]]; then
 			line=${line#export }
-			line=${line#"${line%%[!$ws]*}"}
+			line=${line#"${line%%[!"$ws"]*}"}
 		fi
 		[[ $line == *=* ]] || continue
 		name=${line%%=*}
-		name=${name%"${name##*[!$ws]}"}
+		name=${name%"${name##*[!"$ws"]}"}
 		[ "$name" = "$key" ] || continue
 		value=${line#*=}
-		value=${value#"${value%%[!$ws]*}"}
+		value=${value#"${value%%[!"$ws"]*}"}
 		if [ ${#value} -ge 2 ] && [[ ${value:0:1} == [\"\'] ]] &&
 			[ "${value: -1}" = "${value:0:1}" ]; then
 			value=${value:1:${#value}-2}
