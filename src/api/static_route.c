@@ -144,7 +144,9 @@ on_opened(void *arg, enum redis_outcome outcome, const struct redisReply *r)
 
 /* Serving the iframe page with a live session's id marks it opened; the
  * page of a session with allowed_origins first waits for them (above).
- * False when the page is still to be sent. */
+ * Other marks are not awaited, and the store drops those beyond its cap,
+ * so that a flood of page loads costs Redis a bounded number of
+ * commands.  False when the page is still to be sent. */
 static bool
 open_session(struct http_call *call, const struct static_file *f)
 {

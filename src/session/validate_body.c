@@ -36,11 +36,21 @@ const char *
 validate_body_parse(const char *body, size_t len, struct validate_body *out)
 {
 	const char *detail = NULL;
-	struct json_object *obj = json_input_parse(body, len, &detail);
+	struct json_input_fault fault;
+	struct json_object *obj = json_input_parse_located(body, len, &fault);
 
 	memset(out, 0, sizeof(*out));
-	if (obj == NULL)
-		return detail;
+	if (obj == NULL) {
+		/* Worded as the query's repeated parameter is. */
+		if (strcmp(fault.why, JSON_INPUT_DUPLICATE_KEY) == 0 &&
+		    fault.key[0] == '\0') {
+			if (strcmp(fault.member, "session_id") == 0)
+				return "session_id given more than once";
+			if (strcmp(fault.member, "parent_origin") == 0)
+				return "parent_origin given more than once";
+		}
+		return fault.why;
+	}
 	if (!json_object_is_type(obj, json_type_object)) {
 		json_object_put(obj);
 		return "body must be a JSON object";

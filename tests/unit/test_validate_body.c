@@ -75,3 +75,24 @@ Test(validate_body, refuses_what_is_not_such_a_body)
 	cr_expect_str_eq(parse("{\"session_id\":1}"),
 	                 "session_id must be a canonical version-4 UUID");
 }
+
+Test(validate_body, a_repeated_key_is_refused_like_a_repeated_parameter)
+{
+	/* json-c alone would keep the last one. */
+	cr_expect_str_eq(parse("{\"session_id\": \"" ID "\", "
+	                       "\"session_id\": \"" ID "\"}"),
+	                 "session_id given more than once");
+	cr_expect_str_eq(parse("{\"session_id\": \"" ID "\", "
+	                       "\"session\\u005fid\": \"" ID "\"}"),
+	                 "session_id given more than once");
+	cr_expect_str_eq(parse("{\"parent_origin\": \"https://a.example\", "
+	                       "\"parent_origin\": \"https://b.example\"}"),
+	                 "parent_origin given more than once");
+	cr_expect_str_eq(parse("{\"x\": 1, \"x\": 1}"), "duplicate key");
+}
+
+Test(validate_body, an_escaped_nul_is_refused)
+{
+	cr_expect_str_eq(parse("{\"session_id\": \"" ID "\\u0000\"}"),
+	                 "the escape \\u0000 is not allowed");
+}
