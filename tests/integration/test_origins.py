@@ -168,6 +168,35 @@ class OriginBinding(OriginTest):
         self.assertJsonResponse(r, 200)
 
 
+class ForeignRecords(OriginTest):
+    """Records in another writer's layout (json.dumps defaults, another
+    order) go the general path, and are bound and revoked all the same."""
+
+    def put(self, sid, **fields):
+        record = {"session_id": sid, "created_at": "2026-11-22T10:30:00",
+                  "expires_at": "2099-11-22T10:30:00", "used": False,
+                  "iframe_opened": False, "x_extra": [1]}
+        record.update(fields)
+        self.db.call("SET", "auth_session:" + sid, json.dumps(record), "EX", 600)
+
+    def test_origins_and_generation_of_a_foreign_record(self):
+        bound = "550e8400-e29b-41d4-a716-446655440005"
+        self.put(bound, allowed_origins=[A], user_id="py")
+        r, _ = self.page(bound)
+        self.assertEqual(r.header("content-security-policy"),
+                         GLOBAL_CSP + ", frame-ancestors " + A)
+        self.assertIs(self.record(bound)["iframe_opened"], True)
+        self.assertEqual(self.validate(bound, B).json()["reason"], "origin_mismatch")
+        self.assertIs(self.record(bound)["used"], False)
+        self.assertJsonResponse(self.revoke_user("py"), 200)
+        self.assertEqual(self.validate(bound, A).json()["reason"], "revoked")
+        self.assertIs(self.record(bound)["used"], False)
+        # Recorded in the generation of the revoke: valid again.
+        self.put(bound, allowed_origins=[A], user_id="py", generation=1)
+        self.assertJsonResponse(self.validate(bound, A), 200)
+        self.assertIs(self.record(bound)["used"], True)
+
+
 class PagePolicy(OriginTest):
     def test_bound_sessions_get_their_own_frame_ancestors(self):
         sid = self.create({"allowed_origins": [A, "https://x.c.example"]})["session_id"]
