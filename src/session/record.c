@@ -120,15 +120,27 @@ has_bool(struct json_object *obj, const char *key)
  * other writers put in strings.  \u0000 is refused, as by the scripts:
  * json-c would cut a key at it, and "session_id\u0000x" would stand for
  * "session_id". */
+static bool
+has_nul_escape(const char *text, size_t len)
+{
+	for (size_t i = 0; i + 1 < len; i++) {
+		if (text[i] != '\\')
+			continue;
+		if (len - i >= 6 && memcmp(text + i + 1, "u0000", 5) == 0)
+			return true;
+		i++; /* the escaped character: \\u0000 is "\\" then "u0000" */
+	}
+	return false;
+}
+
 static struct json_object *
 parse_stored(const char *text, size_t len)
 {
-	static const char nul[] = "\\u0000";
 	struct json_tokener *tok;
 	struct json_object *obj;
 	size_t end;
 
-	if (len > INT32_MAX || memmem(text, len, nul, sizeof(nul) - 1) != NULL)
+	if (len > INT32_MAX || has_nul_escape(text, len))
 		return NULL;
 	tok = json_tokener_new_ex(RECORD_DEPTH);
 	if (tok == NULL)

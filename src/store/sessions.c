@@ -63,8 +63,11 @@
 	"end\n"                                                                \
 	"-- The record decoded, or nil when it is corrupt.\n"                  \
 	"local function record_read(v)\n"                                      \
-	"  if not string.find(v, '^[ \\t\\r\\n]*{') or string.find(v, "        \
-	"'\\\\u0000', 1, true) then\n"                                         \
+	"  -- \\u0000 as an escape: not when its backslash is itself "         \
+	"escaped\n"                                                            \
+	"  if not string.find(v, '^[ \\t\\r\\n]*{') or\n"                      \
+	"     string.find((string.gsub(v, '\\\\\\\\', '')), '\\\\u0000', 1, "  \
+	"true) then\n"                                                         \
 	"    return nil\n"                                                     \
 	"  end\n"                                                              \
 	"  local ok, r = pcall(cjson.decode, v)\n"                             \

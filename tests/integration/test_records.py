@@ -145,6 +145,22 @@ class ForeignLayouts(RecordTest):
             del body["session_id"], body["used_at"]
         self.assertEqual(a, b)
 
+    def test_escaped_backslash_before_u0000_is_no_nul(self):
+        # "\\u0000" in JSON is a backslash and the text u0000: legal in
+        # any record, unlike the escape of a NUL.
+        for user in ("\\u0000", "\u00e9\\u0000n"):
+            created = self.svc.request("POST", "/auth/create-session",
+                                       body=json.dumps({"user_id": user}))
+            sid = self.assertJsonResponse(created, 200)["session_id"]
+            body = self.assertJsonResponse(self.validate(sid), 200)
+            self.assertEqual(body["user_id"], user)
+            theirs = str(uuid.uuid4())
+            self.put(json.dumps({"session_id": theirs, "created_at": "2026-11-22T10:30:00",
+                                 "expires_at": "2026-11-22T11:30:00", "used": False,
+                                 "iframe_opened": False, "user_id": user}), theirs)
+            body = self.assertJsonResponse(self.validate(theirs), 200)
+            self.assertEqual(body["user_id"], user)
+
     def test_already_used_foreign_record(self):
         for record in (python_record, lambda s: python_record(s, extra=False)):
             sid = str(uuid.uuid4())
