@@ -3,7 +3,8 @@ production install uses, changed only in its listen port, its two upstream
 ports and its certificate paths.  TLS with a throwaway certificate made by
 the openssl CLI, so that the site's `listen 443 ssl` stays as it is.
 
-The tests import Nginx; scripts/demo.sh runs this file:
+The tests use Nginx, App (scripts/demo_app.py) and NginxServiceTest;
+scripts/demo.sh runs this file:
 
     python3 tests/integration/nginx.py DIR LISTEN_PORT SERVICE_PORT APP_PORT
 
@@ -13,17 +14,23 @@ certificate's SPKI hash, and runs nginx in the foreground.
 
 import base64
 import hashlib
+import html
+import http.client
+import json
 import os
+import re
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 
-from harness import _die_with_parent, wait_until
+from harness import REPO, ServiceTest, _die_with_parent, free_port, wait_until
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SITE = os.path.join(REPO, "deploy", "nginx", "iframe-auth.conf")
 NGINX = os.environ.get("NGINX", "/usr/sbin/nginx")
+APP = os.path.join(REPO, "scripts", "demo_app.py")
+COOKIE = "__Host-iframe-auth"
 
 # The literals of the site that a private run replaces, each of which must
 # appear exactly once: a change to the site that breaks this fails loudly.
@@ -94,6 +101,17 @@ def write_config(directory, listen_port, service_port, app_port):
     return conf, spki
 
 
+def listening(proc, port, errors=lambda: ""):
+    """Whether proc, still running, accepts connections on port."""
+    if proc.poll() is not None:
+        raise RuntimeError("%s exited:\n%s" % (proc.args[0], errors()))
+    try:
+        socket.create_connection(("127.0.0.1", port), 1).close()
+        return True
+    except OSError:
+        return False
+
+
 def command(directory, conf):
     """nginx in the foreground, with every file it writes in directory."""
     return [NGINX, "-p", directory, "-e", os.path.join(directory, "error.log"),
@@ -116,15 +134,7 @@ class Nginx:
                                      stderr=subprocess.STDOUT,
                                      preexec_fn=_die_with_parent)
 
-        def listening():
-            if self.proc.poll() is not None:
-                raise RuntimeError("nginx exited:\n" + self.errors())
-            try:
-                socket.create_connection(("127.0.0.1", self.port), 1).close()
-                return True
-            except OSError:
-                return False
-        if not wait_until(listening, timeout):
+        if not wait_until(lambda: listening(self.proc, self.port, self.errors), timeout):
             raise RuntimeError("nginx did not start:\n" + self.errors())
         return self
 
@@ -150,6 +160,75 @@ class Nginx:
             self.proc.wait()
         self.proc = None
 
+
+class App:
+    """scripts/demo_app.py: echoes the X-Auth-User it receives."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.proc = subprocess.Popen([sys.executable, APP, str(self.port)],
+                                     preexec_fn=_die_with_parent)
+        if not wait_until(lambda: listening(self.proc, self.port), 10):
+            raise RuntimeError("the app did not start")
+
+    def stop(self):
+        self.proc.kill()
+        self.proc.wait()
+
+
+class NginxServiceTest(ServiceTest):
+    """A service, the app and nginx, started by stack() in each test."""
+
+    def setUp(self):
+        super().setUp()
+        self.app = None
+        self.nginx = None
+
+    def tearDown(self):
+        if self.nginx:
+            self.nginx.stop()
+        if self.app:
+            self.app.stop()
+        super().tearDown()
+
+    def stack(self, env=None):
+        self.svc = self.service(env)
+        self.assertTrue(self.wait_healthy(self.svc))
+        self.app = App()
+        self.nginx = Nginx(os.path.join(self.workdir, "nginx"), free_port(),
+                           self.svc.port, self.app.port).start()
+        self.tls = ssl.create_default_context(cafile=os.path.join(self.nginx.directory, "tls.crt"))
+
+    def via_nginx(self, method, path, headers=None, body=None, timeout=15):
+        conn = http.client.HTTPSConnection("127.0.0.1", self.nginx.port,
+                                           context=self.tls, timeout=timeout)
+        try:
+            conn.request(method, path, body=body, headers=headers or {})
+            r = conn.getresponse()
+            return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read().decode()
+        finally:
+            conn.close()
+
+    def app_user(self, headers):
+        """The user the app saw, after nginx and /auth/verify."""
+        status, h, body = self.via_nginx("GET", "/app/", headers)
+        self.assertEqual(status, 200, body)
+        user = re.search(r'<p id="user" data-user="([^"]*)">', body)
+        metadata = re.search(r'<pre id="metadata">([^<]*)</pre>', body)
+        return html.unescape(user.group(1)), html.unescape(metadata.group(1))
+
+    def redeem(self, user_id="alice", metadata=None):
+        """Creates and validates a session on the service; the embed token."""
+        body = {"user_id": user_id} if user_id else {}
+        if metadata is not None:
+            body["metadata"] = metadata
+        r = self.svc.request("POST", "/auth/create-session", body=json.dumps(body))
+        self.assertEqual(r.status, 200, r.body)
+        sid = r.json()["session_id"]
+        r = self.svc.request("POST", "/auth/validate-session",
+                             body=json.dumps({"session_id": sid}))
+        answer = self.assertJsonResponse(r, 200)
+        return answer["embed_token"]
 
 def main(argv):
     if len(argv) != 5:
