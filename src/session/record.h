@@ -38,7 +38,7 @@ struct json_object *record_parse(const char *text, size_t len);
  * service wrote and has just marked used, to send after {"valid":true,:
  * the "used_at" member with its comma, then everything from
  * "session_id" to the closing brace (session_id, created_at, expires_at
- * and user_id and metadata when present), already JSON. */
+ * and user_id, return_to and metadata when present), already JSON. */
 struct record_answer {
 	const char *used_at;
 	size_t used_at_len;
