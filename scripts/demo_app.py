@@ -13,8 +13,8 @@ import sys
 PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Embedded app</title></head>
 <body style="font-family: system-ui, sans-serif; margin: 1rem">
-<p id="user" data-user="{user}">signed in as {shown}</p>
-<pre id="metadata">{metadata}</pre>
+<p id="user" data-user="{user}" style="font-size: 1.25rem">signed in as <strong>{shown}</strong></p>
+<pre id="metadata" style="white-space: pre-wrap">{metadata}</pre>
 <button id="logout" type="button">Sign out</button>
 <script>
 document.getElementById("logout").addEventListener("click", function () {{

@@ -29,14 +29,14 @@ from harness import REPO, ServiceTest, _die_with_parent, free_port, wait_until
 
 SITE = os.path.join(REPO, "deploy", "nginx", "iframe-auth.conf")
 NGINX = os.environ.get("NGINX", "/usr/sbin/nginx")
-APP = os.path.join(REPO, "scripts", "demo_app.py")
+APP_SCRIPT = os.path.join(REPO, "scripts", "demo_app.py")
 COOKIE = "__Host-iframe-auth"
 
 # The literals of the site that a private run replaces, each of which must
 # appear exactly once: a change to the site that breaks this fails loudly.
 LISTEN = "listen 443 ssl;"
-SERVICE = "server 127.0.0.1:8000;"
-APP = "server 127.0.0.1:8080;"
+SERVICE_UPSTREAM = "server 127.0.0.1:8000;"
+APP_UPSTREAM = "server 127.0.0.1:8080;"
 CERT = "/etc/ssl/certs/iframe-auth.crt;"
 KEY = "/etc/ssl/private/iframe-auth.key;"
 
@@ -59,8 +59,8 @@ def render_site(listen_port, service_port, app_port, cert, key):
     with open(SITE) as f:
         text = f.read()
     for literal, value in ((LISTEN, "listen 127.0.0.1:%d ssl;" % listen_port),
-                           (SERVICE, "server 127.0.0.1:%d;" % service_port),
-                           (APP, "server 127.0.0.1:%d;" % app_port),
+                           (SERVICE_UPSTREAM, "server 127.0.0.1:%d;" % service_port),
+                           (APP_UPSTREAM, "server 127.0.0.1:%d;" % app_port),
                            (CERT, cert + ";"), (KEY, key + ";")):
         count = text.count(literal)
         if count != 1:
@@ -166,7 +166,7 @@ class App:
 
     def __init__(self):
         self.port = free_port()
-        self.proc = subprocess.Popen([sys.executable, APP, str(self.port)],
+        self.proc = subprocess.Popen([sys.executable, APP_SCRIPT, str(self.port)],
                                      preexec_fn=_die_with_parent)
         if not wait_until(lambda: listening(self.proc, self.port), 10):
             raise RuntimeError("the app did not start")

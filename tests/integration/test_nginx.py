@@ -74,6 +74,7 @@ class NginxTest(NginxServiceTest):
         self.assertUnauthorized({"Authorization": "Bearer " + idle})
 
         # Logged out, through nginx, with the cookie the browser holds.
+        token = self.redeem()
         self.assertEqual(self.app_user({"Cookie": "%s=%s" % (COOKIE, token)})[0], "alice")
         status, h, body = self.via_nginx("POST", "/auth/logout",
                                          {"Cookie": "%s=%s" % (COOKIE, token)})

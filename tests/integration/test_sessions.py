@@ -232,6 +232,7 @@ class Validate(SessionTest):
             self.assertIs(body["valid"], False, q)
             self.assertIn("detail", body)
         for data in ('{"session_id": 5}', '{"session_id": "%s", "x": 1}' % good,
+                     '{"session_id": "%s", "parent_origin": 5}' % good,
                      "[]", "nope", '{"session_id": "%s"}' % good[:-1]):
             r = self.svc.request("POST", "/auth/validate-session", body=data)
             self.assertJsonResponse(r, 400)
