@@ -213,8 +213,9 @@ class NginxServiceTest(ServiceTest):
         """The user the app saw, after nginx and /auth/verify."""
         status, h, body = self.via_nginx("GET", "/app/", headers)
         self.assertEqual(status, 200, body)
-        user = re.search(r'<p id="user" data-user="([^"]*)">', body)
-        metadata = re.search(r'<pre id="metadata">([^<]*)</pre>', body)
+        user = re.search(r'<p id="user" data-user="([^"]*)"', body)
+        metadata = re.search(r'<pre id="metadata"[^>]*>([^<]*)</pre>', body)
+        self.assertTrue(user and metadata, body)
         return html.unescape(user.group(1)), html.unescape(metadata.group(1))
 
     def redeem(self, user_id="alice", metadata=None):
