@@ -8,6 +8,8 @@ packages=(
 	# build
 	gcc meson ninja-build pkg-config
 	libevent-dev libhiredis-dev uuid-dev libjson-c-dev
+	# SHA-256 of embed tokens (libcrypto)
+	libssl-dev
 	# run
 	redis-server
 	# test (chromium and a font for the browser test)
