@@ -8,6 +8,8 @@ packages=(
 	# build
 	gcc meson ninja-build pkg-config
 	libevent-dev libhiredis-dev uuid-dev libjson-c-dev
+	# SHA-256 of embed tokens (libcrypto)
+	libssl-dev
 	# run (nginx: the site in deploy/nginx, used by the demo and the tests;
 	# Debian's build has auth_request; openssl makes their certificate)
 	redis-server nginx openssl

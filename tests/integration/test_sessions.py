@@ -166,7 +166,8 @@ class Validate(SessionTest):
         self.assertEqual(r.header("cache-control"), "no-store")
         self.assertEqual(set(body), {"valid", "session_id", "created_at",
                                      "expires_at", "used_at", "user_id",
-                                     "metadata"})
+                                     "metadata", "embed_token",
+                                     "embed_expires_at"})
         self.assertIs(body["valid"], True)
         self.assertEqual(body["session_id"], sid)
         self.assertEqual(body["user_id"], "u-1")
@@ -188,7 +189,8 @@ class Validate(SessionTest):
         sid = self.create()["session_id"]
         body = self.validate(sid).json()
         self.assertEqual(set(body), {"valid", "session_id", "created_at",
-                                     "expires_at", "used_at"})
+                                     "expires_at", "used_at", "embed_token",
+                                     "embed_expires_at"})
 
     def test_post_json_body_and_get(self):
         sid = self.create()["session_id"]
