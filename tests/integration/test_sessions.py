@@ -246,6 +246,12 @@ class Validate(SessionTest):
         before.pop("info", None)
         self.assertEqual(before, after)
 
+    def test_the_iframe_pages_body_with_parent_origin(self):
+        sid = self.create()["session_id"]
+        r = self.svc.request("POST", "/auth/validate-session", body=json.dumps(
+            {"session_id": sid, "parent_origin": "https://host.example"}))
+        self.assertIs(self.assertJsonResponse(r, 200)["valid"], True)
+
     def test_head_and_prefetch_do_not_consume(self):
         sid = self.create()["session_id"]
         r = self.svc.request("HEAD", "/auth/validate-session?session_id=" + sid)
