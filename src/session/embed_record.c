@@ -6,7 +6,7 @@
 #include <json-c/json.h>
 
 #include "base64url.h"
-#include "json_input.h"
+#include "record.h"
 
 /* The string member key, or NULL when absent, null or not a string
  * (*ok false in the last case). */
@@ -61,11 +61,13 @@ take_metadata(struct json_object *obj, struct embed_view *out)
 bool
 embed_record_read(const char *text, size_t len, struct embed_view *out)
 {
-	const char *why;
 	bool ok = true;
 
 	memset(out, 0, sizeof(*out));
-	out->obj = json_input_parse(text, len, &why);
+	/* Read as the session record it was cut from: its metadata may be
+	 * another writer's text (sessions.c), kept as that writer wrote
+	 * it. */
+	out->obj = record_json_parse(text, len);
 	if (out->obj == NULL)
 		return false;
 	if (json_object_is_type(out->obj, json_type_object)) {

@@ -129,13 +129,12 @@ has_bool(struct json_object *obj, const char *key)
 	       json_object_is_type(v, json_type_boolean);
 }
 
-/* Any JSON text that the scripts' general path accepts (store/sessions.c):
- * unlike a client's input (json_input.h), a stored record may hold what
+/* Unlike a client's input (json_input.h), a stored record may hold what
  * other writers put in strings.  \u0000 is refused, as by the scripts:
  * json-c would cut a key at it, and "session_id\u0000x" would stand for
  * "session_id". */
-static struct json_object *
-parse_stored(const char *text, size_t len)
+struct json_object *
+record_json_parse(const char *text, size_t len)
 {
 	static const char nul[] = "\\u0000";
 	struct json_tokener *tok;
@@ -167,7 +166,7 @@ parse_stored(const char *text, size_t len)
 struct json_object *
 record_parse(const char *text, size_t len)
 {
-	struct json_object *obj = parse_stored(text, len);
+	struct json_object *obj = record_json_parse(text, len);
 
 	if (obj == NULL)
 		return NULL;

@@ -33,6 +33,11 @@ struct create_request;
 char *record_serialize(const char *session_id, time_t created, time_t expires,
                        const struct create_request *req);
 
+/* Parses any JSON text that the scripts' general path accepts
+ * (store/sessions.c): strict JSON, any writer's strings, numbers kept as
+ * written, of duplicate keys the last one.  NULL otherwise. */
+struct json_object *record_json_parse(const char *text, size_t len);
+
 /* Parses a stored record, whoever wrote it, and checks its required
  * fields (session_id, created_at, expires_at, used, iframe_opened).  NULL
  * when it is corrupt. */

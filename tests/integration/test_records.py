@@ -268,9 +268,10 @@ class ForeignEmbed(RecordTest):
     it as it reads one opened from the service's own."""
 
     # Metadata as the other writer wrote it: its spacing, a number with a
-    # trailing zero, '/' unescaped, an escape, [] and {}.
+    # trailing zero, '/' unescaped, an escape, [] and {}, a repeated key
+    # (the last counts, as for every reader of records).
     METADATA = ('{"plan": "pro", "n": 1.50, "url": "https://a.example/b", '
-                '"s": "\u00e9", "e": [], "o": {}}')
+                '"s": "\\u00e9", "e": [], "o": {}, "k": 1, "k": 2}')
 
     def verify(self, token):
         return self.svc.request("GET", "/auth/verify",
@@ -309,9 +310,8 @@ class ForeignEmbed(RecordTest):
         meta = base64.urlsafe_b64decode(
             r.header("x-auth-metadata") + "=" * (-len(r.header("x-auth-metadata")) % 4))
         self.assertEqual(json.loads(meta), json.loads(self.METADATA))
-        # As for the service's own records, verify writes the header from
-        # the parsed metadata: numbers in standard form.
-        self.assertIn(b'"n":1.5,', meta)
+        self.assertIn(b'"n":1.50,', meta)
+        self.assertIn(b'"k":2', meta)
         self.assertIn(b'"url":"https://a.example/b"', meta)
 
     def test_other_order_and_no_user(self):

@@ -59,3 +59,18 @@ Test(embed_record, refused)
 	cr_expect(!read_text(HEAD ",\"metadata\":[1]}", &v));
 	cr_expect(!read_text(HEAD, &v));
 }
+
+/* Metadata cut from another writer's record: its numbers as written, and
+ * of a repeated key the last, as the validate script read it. */
+Test(embed_record, metadata_of_another_writer)
+{
+	struct embed_view v;
+
+	cr_assert(read_text(HEAD ",\"metadata\": {\"n\": 1.50, \"k\": 1, "
+	                         "\"k\": 2}}",
+	                    &v));
+	cr_expect_str_eq(v.metadata,
+	                 "eyJuIjoxLjUwLCJrIjoyfQ"); /* {"n":1.50,"k":2} */
+	embed_view_finish(&v);
+	cr_expect(!read_text(HEAD ",\"metadata\":{\"a\":\"\\u0000\"}}", &v));
+}
