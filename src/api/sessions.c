@@ -180,54 +180,57 @@ struct validate_ctx {
 	char embed_expires_at[CLOCK_ISO8601_LEN];
 };
 
-/* The 200 answer: cut from a record in the service's own layout
- * (record_answer(): no parsing on the hot path), else built from any
- * other writer's (record_answer_general()).  Either way the embed token
- * goes in the body and, unless EMBED_COOKIE=false, in a partitioned
- * cookie. */
+/* The embed token in a partitioned cookie, unless EMBED_COOKIE=false. */
+static void
+add_embed_cookie(const struct validate_ctx *ctx)
+{
+	const struct api *api = ctx->call->ctx;
+	char cookie[CONFIG_STRING_MAX + 192];
+
+	if (api->cfg->embed_cookie &&
+	    cookie_format(cookie, sizeof(cookie), api->cfg->embed_cookie_name,
+	                  ctx->token, api->cfg->embed_session_ttl_seconds))
+		reply_add_header(ctx->call, "Set-Cookie", cookie);
+}
+
+/* The 200 answer, the embed token's members first: cut from a record in
+ * the service's own layout (record_answer(): no parsing on the hot path),
+ * else built from any other writer's (record_answer_general()), whose own
+ * head gives way to this one. */
 static void
 reply_valid(const struct validate_ctx *ctx, const char *text, size_t len)
 {
 	struct http_call *call = ctx->call;
-	const struct api *api = call->ctx;
-	char head[128], cookie[CONFIG_STRING_MAX + 192];
+	char head[128];
 	struct record_answer a;
 	char *answer;
-	size_t head_len, answer_len;
+	size_t head_len;
 
 	head_len = (size_t)snprintf(head, sizeof(head),
 	                            "{\"valid\":true,\"embed_token\":\"%s\","
 	                            "\"embed_expires_at\":\"%s\",",
 	                            ctx->token, ctx->embed_expires_at);
 	if (record_answer(text, len, &a)) {
-		answer = NULL;
-	} else {
-		answer = record_answer_general(text, len);
-		/* The script reads no more than record_parse() does (see
-		 * sessions.c), so only running out of memory lands here. */
-		if (answer == NULL) {
-			reply_corrupt(call, ctx->id);
-			return;
-		}
-	}
-	if (api->cfg->embed_cookie &&
-	    cookie_format(cookie, sizeof(cookie), api->cfg->embed_cookie_name,
-	                  ctx->token, api->cfg->embed_session_ttl_seconds))
-		reply_add_header(call, "Set-Cookie", cookie);
-	if (answer == NULL) {
+		add_embed_cookie(ctx);
 		reply_json_text(
 		    call, 200, 3,
 		    (const char *const[]){head, a.used_at, a.rest},
 		    (const size_t[]){head_len, a.used_at_len, a.rest_len});
 		return;
 	}
-	/* The general answer's own head gives way to the one with the
-	 * token. */
-	answer_len = strlen(answer) - RECORD_ANSWER_HEAD_LEN;
+	answer = record_answer_general(text, len);
+	if (answer == NULL) {
+		/* The script reads no more than record_parse() does (see
+		 * sessions.c), so only running out of memory lands here. */
+		reply_corrupt(call, ctx->id);
+		return;
+	}
+	add_embed_cookie(ctx);
 	reply_json_text(
 	    call, 200, 2,
 	    (const char *const[]){head, answer + RECORD_ANSWER_HEAD_LEN},
-	    (const size_t[]){head_len, answer_len});
+	    (const size_t[]){head_len,
+	                     strlen(answer) - RECORD_ANSWER_HEAD_LEN});
 	free(answer);
 }
 
