@@ -8,8 +8,11 @@ packages=(
 	# build
 	gcc meson ninja-build pkg-config
 	libevent-dev libhiredis-dev uuid-dev libjson-c-dev
-	# run
-	redis-server
+	# SHA-256 of embed tokens (libcrypto)
+	libssl-dev
+	# run (nginx: the site in deploy/nginx, used by the demo and the tests;
+	# Debian's build has auth_request; openssl makes their certificate)
+	redis-server nginx openssl
 	# test (chromium and a font for the browser test)
 	libcriterion-dev python3 curl chromium fonts-dejavu-core
 	valgrind clang-format clang-tidy

@@ -12,6 +12,7 @@
 #include "http/server.h"
 #include "log.h"
 #include "metrics.h"
+#include "store/embed.h"
 #include "store/redis_link.h"
 #include "store/sessions.h"
 
@@ -24,6 +25,7 @@ struct app {
 	struct server *server;
 	struct redis_link *redis;
 	struct session_store *sessions;
+	struct embed_store *embed;
 	struct metrics *metrics;
 	struct static_files *static_files;
 	struct api api;
@@ -130,6 +132,9 @@ app_start(struct app *app, const struct config *cfg)
 	                                     cfg->session_max_ttl_seconds);
 	if (app->sessions == NULL)
 		return false;
+	app->embed = embed_store_create(app->redis);
+	if (app->embed == NULL)
+		return false;
 	app->static_files =
 	    static_files_load(cfg->static_dir, err, sizeof(err));
 	if (app->static_files == NULL) {
@@ -141,6 +146,7 @@ app_start(struct app *app, const struct config *cfg)
 	app->api.cfg = cfg;
 	app->api.redis = app->redis;
 	app->api.sessions = app->sessions;
+	app->api.embed = app->embed;
 	app->api.metrics = app->metrics;
 	app->api.static_files = app->static_files;
 	/* The config has checked that it has one. */
@@ -182,6 +188,7 @@ app_finish(struct app *app)
 	sigprocmask(SIG_BLOCK, &stop_signals, NULL);
 	redis_link_destroy(app->redis);
 	session_store_destroy(app->sessions);
+	embed_store_destroy(app->embed);
 	static_files_destroy(app->static_files);
 	server_destroy(app->server);
 	metrics_destroy(app->metrics);

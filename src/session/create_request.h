@@ -17,6 +17,7 @@ struct create_request {
 	char user_id[USER_ID_MAX + 1];
 	char *metadata;  /* serialized JSON object, or NULL; owned */
 	int ttl_seconds; /* 0: the configured default */
+	char *return_to; /* checked path (return_to.h), or NULL; owned */
 	/* Canonical (origin.h), without duplicates; none when not given. */
 	size_t origin_count;
 	char allowed_origins[ALLOWED_ORIGINS_MAX][ORIGIN_MAX + 1];

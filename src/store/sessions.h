@@ -18,6 +18,7 @@
 
 #include "redis_link.h"
 
+struct embed_open;
 struct session_store;
 
 enum store_result {
@@ -62,13 +63,15 @@ enum store_result session_store_create_result(enum redis_outcome outcome,
 
 /* Check-and-mark in one step: an unused session becomes used (used_at,
  * total_used + 1, TTL unchanged), whoever wrote its record (SPEC §4),
- * unless its user was revoked since it was made (STORE_REVOKED) or it has
- * allowed_origins and parent_origin (canonical, "" when unknown) is not
- * one of them (STORE_ORIGIN_MISMATCH); neither uses it up.  On STORE_OK
+ * and the embed session is opened, or nothing is written; unless its user
+ * was revoked since it was made (STORE_REVOKED) or it has allowed_origins
+ * and parent_origin (canonical, "" when unknown) is not one of them
+ * (STORE_ORIGIN_MISMATCH), neither of which uses it up.  On STORE_OK
  * *record is the updated record, valid inside the callback only; a
  * corrupt record is left as it is (STORE_CORRUPT). */
 enum redis_submit session_store_validate(struct session_store *store,
                                          const char *id, const char *used_at,
+                                         const struct embed_open *embed,
                                          const char *parent_origin,
                                          redis_reply_fn fn, void *arg);
 enum store_result session_store_validate_result(struct session_store *store,

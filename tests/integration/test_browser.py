@@ -50,7 +50,11 @@ class HostSite:
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self):
-                src = urllib.parse.parse_qs(urllib.parse.urlparse(self.path).query)["src"][0]
+                query = urllib.parse.parse_qs(urllib.parse.urlparse(self.path).query)
+                if "src" not in query:  # e.g. /favicon.ico
+                    self.send_error(404)
+                    return
+                src = query["src"][0]
                 body = (HOST_PAGE % html.escape(src, quote=True)).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "text/html; charset=utf-8")

@@ -3,6 +3,7 @@ allowed_origins (create-session's checks, the page's frame-ancestors per
 session, validation's origin_mismatch), and revoke-all of a user's
 sessions (DELETE /auth/users/<user_id>/sessions, revoked on validate)."""
 
+import hashlib
 import json
 import os
 import re
@@ -193,8 +194,14 @@ class ForeignRecords(OriginTest):
         self.assertIs(self.record(bound)["used"], False)
         # Recorded in the generation of the revoke: valid again.
         self.put(bound, allowed_origins=[A], user_id="py", generation=1)
-        self.assertJsonResponse(self.validate(bound, A), 200)
+        token = self.assertJsonResponse(self.validate(bound, A), 200)["embed_token"]
         self.assertIs(self.record(bound)["used"], True)
+        key = "auth_embed:" + hashlib.sha256(token.encode()).hexdigest()
+        embed = json.loads(self.db.call("GET", key))
+        self.assertEqual((embed["generation"], embed["allowed_origins"]), (1, [A]))
+        self.assertJsonResponse(self.revoke_user("py"), 200)
+        r = self.svc.get("/auth/verify", headers={"Authorization": "Bearer " + token})
+        self.assertEqual(self.assertJsonResponse(r, 401)["reason"], "revoked")
 
 
 class PagePolicy(OriginTest):
@@ -277,6 +284,48 @@ class RevokeAll(OriginTest):
             'iframe_auth_validations_total{result="revoked"}'), 2)
         self.assertEqual(self.metric("iframe_auth_revoke_alls_total"), 1)
         self.assertEqual(self.revoke_user("ann").json()["generation"], 2)
+
+    def verify(self, token):
+        return self.svc.get("/auth/verify",
+                            headers={"Authorization": "Bearer " + token})
+
+    def embed_record(self, token):
+        key = "auth_embed:" + hashlib.sha256(token.encode()).hexdigest()
+        return json.loads(self.db.call("GET", key))
+
+    def test_ends_embed_sessions_of_that_user_only(self):
+        ann = self.create({"user_id": "ann", "allowed_origins": [A]})["session_id"]
+        bob = self.create({"user_id": "bob"})["session_id"]
+        ann_token = self.assertJsonResponse(self.validate(ann, A), 200)["embed_token"]
+        bob_token = self.assertJsonResponse(self.validate(bob), 200)["embed_token"]
+        # The embed session carries the generation and the origins.
+        record = self.embed_record(ann_token)
+        self.assertEqual(record["generation"], 0)
+        self.assertEqual(record["allowed_origins"], [A])
+        self.assertEqual(record["user_id"], "ann")
+        self.assertJsonResponse(self.verify(ann_token), 200)
+        ttl_before = self.db.call("PTTL", "auth_embed:" + hashlib.sha256(
+            ann_token.encode()).hexdigest())
+
+        self.assertEqual(self.revoke_user("ann").json()["generation"], 1)
+        r = self.verify(ann_token)
+        body = self.assertJsonResponse(r, 401)
+        self.assertEqual(body["reason"], "revoked")
+        self.assertEqual(r.header("www-authenticate"), "Bearer")
+        self.assertJsonResponse(self.verify(bob_token), 200)
+        self.assertEqual(self.metric(
+            'iframe_auth_verifications_total{result="revoked"}'), 1)
+        # Not slid by the refused verify.
+        ttl_after = self.db.call("PTTL", "auth_embed:" + hashlib.sha256(
+            ann_token.encode()).hexdigest())
+        self.assertLessEqual(ttl_after, ttl_before)
+
+        # A session made after the revoke opens an embed session that works.
+        later = self.create({"user_id": "ann"})["session_id"]
+        token = self.assertJsonResponse(self.validate(later), 200)["embed_token"]
+        self.assertEqual(self.embed_record(token)["generation"], 1)
+        body = self.assertJsonResponse(self.verify(token), 200)
+        self.assertEqual(body["user_id"], "ann")
 
     def test_a_record_from_before_revoke_all_counts_as_generation_0(self):
         sid = "550e8400-e29b-41d4-a716-446655440004"
