@@ -42,8 +42,7 @@ reply_unauthenticated(struct http_call *call, enum verify_result result)
 	    [VERIFY_MISSING] = "no embed session credential",
 	    [VERIFY_INVALID] = "invalid or unknown embed session token",
 	    [VERIFY_EXPIRED] = "embed session expired",
-	    [VERIFY_REVOKED] = "embed session revoked with every session of "
-	                       "its user",
+	    [VERIFY_REVOKED] = "embed session revoked with its user",
 	};
 	struct json_object *obj = json_object_new_object();
 
