@@ -15,7 +15,7 @@
  * key whose TTL ran out is simply gone (0).  Extending a TTL allocates nothing,
  * so it may run under OOM. */
 static const char verify_lua[] =
-    "#!lua flags=allow-oom\n"
+    "#!lua flags=allow-oom\n" USER_GEN_LUA
     "local v = redis.call('GET', KEYS[1])\n"
     "if not v then return 0 end\n"
     "local at = tonumber(string.match(v, '^" EMBED_RECORD_HEAD "(%d+),'))\n"
@@ -26,10 +26,19 @@ static const char verify_lua[] =
     "  redis.call('DEL', KEYS[1])\n"
     "  return 2\n"
     "end\n"
-    "if string.find(v, '\"user_id\"', 1, true) then\n"
+    "-- Revoke-all: the generation follows expires_at, then come\n"
+    "-- allowed_origins and user_id when the session has them; a user_id\n"
+    "-- with escapes, or elsewhere, is decoded.\n"
+    "local gen, p = string.match(v, '\"generation\":(%d+)()')\n"
+    "local o = p and string.match(v, '^,\"allowed_origins\":%b[]()', p)\n"
+    "local uid = p and string.match(v, '^,\"user_id\":\"([^\"\\\\]*)\"', o or "
+    "p)\n"
+    "if not uid and string.find(v, '\"user_id\"', 1, true) then\n"
     "  local ok, r = pcall(cjson.decode, v)\n"
-    "  if not ok or type(r) ~= 'table' then return 4 end\n" USER_GEN_CHECK_LUA
+    "  if not ok or type(r) ~= 'table' then return 4 end\n"
+    "  uid, gen = r.user_id, r.generation\n"
     "end\n"
+    "if type(uid) == 'string' and user_revoked(uid, gen) then return 5 end\n"
     "redis.call('PEXPIRE', KEYS[1], math.min(tonumber(ARGV[1]) * 1000, "
     "left))\n"
     "return v\n";

@@ -269,7 +269,7 @@ static const char validate_lua[] =
     "local rest = string.sub(v, #unused + 1)\n"
     "local opened = string.match(rest, '^\"iframe_opened\":(%a+),"
     "" RECORD_AFTER_FLAGS "')\n"
-    "local nv, sid, tail, gen, r\n"
+    "local nv, sid, tail, gen, r, uid, origins\n"
     "-- The fast path: the service's own layout, by position.\n"
     "if string.sub(v, 1, #unused) == unused and string.sub(v, -1) == '}' and\n"
     "   (opened == 'true' or opened == 'false') then\n"
@@ -278,14 +278,23 @@ static const char validate_lua[] =
     "                     '\"session_id\":(\"[^\"\\\\]*\")')\n"
     "  tail = string.match(rest, '\"expires_at\":\"[^\"]*\"(.*)}$')\n"
     "  if not sid or not tail then return 4 end\n"
-    "  -- The generation is the record's last member (record.h).\n"
-    "  gen = string.match(tail, '," RECORD_GENERATION "(%d+)$') or '0'\n"
-    "  tail = string.gsub(tail, '," RECORD_GENERATION "%d+$', '')\n"
-    "  -- Decoded only when there is a user or origins to check.\n"
-    "  if string.find(v, '\"user_id\"', 1, true) or\n"
-    "     string.find(v, '\"allowed_origins\"', 1, true) then\n"
+    "  -- After the expiry: allowed_origins, user_id, ..., generation last\n"
+    "  -- when there is a user (record.h).  A user_id with escapes, or one\n"
+    "  -- not where the service puts it, is decoded.\n"
+    "  gen = string.match(tail, '," RECORD_GENERATION "(%d+)$')\n"
+    "  if gen then tail = string.sub(tail, 1, -#gen - 15) end\n"
+    "  local list, at = string.match(tail, '^,\"allowed_origins\":(%b[])()')\n"
+    "  if list then\n"
+    "    origins = {}\n"
+    "    for o in string.gmatch(list, '\"([^\"]*)\"') do\n"
+    "      origins[#origins + 1] = o\n"
+    "    end\n"
+    "  end\n"
+    "  uid = string.match(tail, '^,\"user_id\":\"([^\"\\\\]*)\"', at or 1)\n"
+    "  if not uid and string.find(tail, '\"user_id\"', 1, true) then\n"
     "    r = record_read(v)\n"
     "    if not r then return 4 end\n"
+    "    uid = r.user_id\n"
     "  end\n"
     "elseif string.sub(v, 1, #used) == used then\n"
     "  return 2\n"
@@ -294,10 +303,7 @@ static const char validate_lua[] =
     "  r = record_read(v)\n"
     "  if not r then return 4 end\n"
     "  if r.used then return 2 end\n"
-    "  gen = '0'\n"
-    "  if type(r.generation) == 'number' and r.generation >= 0 then\n"
-    "    gen = string.format('%d', r.generation)\n"
-    "  end\n"
+    "  uid, gen, origins = r.user_id, r.generation, r.allowed_origins\n"
     "  local m = record_members(v)\n"
     "  local at = '\"' .. ARGV[1] .. '\"'\n"
     "  if not m.used_at then\n"
@@ -323,15 +329,15 @@ static const char validate_lua[] =
     "    end\n"
     "  end\n"
     "end\n"
+    "gen = string.format('%d', tonumber(gen) or 0)\n"
     "-- Bound to its user and its sites (§11): neither uses it up.\n"
-    "if r then\n" USER_GEN_CHECK_LUA
-    "  if type(r.allowed_origins) == 'table' then\n"
-    "    local bound = false\n"
-    "    for _, o in ipairs(r.allowed_origins) do\n"
-    "      if o == ARGV[6] then bound = true end\n"
-    "    end\n"
-    "    if not bound then return 6 end\n"
+    "if type(uid) == 'string' and user_revoked(uid, gen) then return 5 end\n"
+    "if type(origins) == 'table' then\n"
+    "  local bound = false\n"
+    "  for _, o in ipairs(origins) do\n"
+    "    if o == ARGV[6] then bound = true end\n"
     "  end\n"
+    "  if not bound then return 6 end\n"
     "end\n"
     /* The embed session (§11), opened before the session is marked, so
      * that nothing is used up without one.  KEYS[3] is auth_embed:<hash>;
@@ -610,16 +616,19 @@ measure_clock(struct session_store *store)
 	                      NULL) == REDIS_SUBMIT_OK;
 }
 
-/* The scripts that read records: shebang, RECORD_LUA, body.  Put together
+/* The scripts that read records: shebang, RECORD_LUA, the functions the
+ * body needs, body.  Put together
  * at start-up, as one C literal may not hold them (4095 bytes in C11).
  * NULL when out of memory. */
 static char *
-record_script(const char *shebang, const char *body)
+record_script(const char *shebang, const char *functions, const char *body)
 {
 	char *out;
 
-	return asprintf(&out, "%s%s%s", shebang, RECORD_LUA, body) < 0 ? NULL
-	                                                               : out;
+	return asprintf(&out, "%s%s%s%s", shebang, RECORD_LUA, functions,
+	                body) < 0
+	           ? NULL
+	           : out;
 }
 
 static void
@@ -647,10 +656,11 @@ session_store_create(struct redis_link *link, int timeout_ms,
 	store->redis_clock_offset_ms =
 	    (int64_t)time(NULL) * 1000 - monotonic_ms();
 	store->create = (struct script){"create", create_lua, ""};
-	store->validate_source = record_script(validate_shebang, validate_lua);
-	store->open_source = record_script(open_shebang, open_lua);
-	store->revoke_source = record_script(revoke_shebang, revoke_lua);
-	store->count_source = record_script(count_shebang, count_lua);
+	store->validate_source =
+	    record_script(validate_shebang, USER_GEN_LUA, validate_lua);
+	store->open_source = record_script(open_shebang, "", open_lua);
+	store->revoke_source = record_script(revoke_shebang, "", revoke_lua);
+	store->count_source = record_script(count_shebang, "", count_lua);
 	if (store->validate_source == NULL || store->open_source == NULL ||
 	    store->revoke_source == NULL || store->count_source == NULL) {
 		free_sources(store);

@@ -11,17 +11,14 @@
 #define USER_GEN_KEY_MAX (sizeof(USER_GEN_PREFIX) + USER_ID_MAX)
 
 /*
- * Lua, for a script that holds the decoded record in r: returns 5 when
- * the record has a user whose generation has grown since the record was
- * made.  One GET.  A record with a user but no generation (made before
- * revoke-all existed, or by another writer) counts as generation 0.
+ * Lua: whether user_id's revoke-all generation has grown past generation,
+ * the one its session was made in (a record with a user but none, made
+ * before revoke-all existed or by another writer, counts as 0).  One GET.
  */
-#define USER_GEN_CHECK_LUA                                                    \
-	"if type(r.user_id) == 'string' then\n"                               \
-	"  local g = redis.call('GET', '" USER_GEN_PREFIX "' .. r.user_id)\n" \
-	"  if (tonumber(g) or 0) > (tonumber(r.generation) or 0) then\n"      \
-	"    return 5\n"                                                      \
-	"  end\n"                                                             \
+#define USER_GEN_LUA                                                        \
+	"local function user_revoked(user_id, generation)\n"                \
+	"  local g = redis.call('GET', '" USER_GEN_PREFIX "' .. user_id)\n" \
+	"  return (tonumber(g) or 0) > (tonumber(generation) or 0)\n"       \
 	"end\n"
 
 #endif

@@ -327,6 +327,24 @@ class RevokeAll(OriginTest):
         body = self.assertJsonResponse(self.verify(token), 200)
         self.assertEqual(body["user_id"], "ann")
 
+    def test_escaped_user_ids_and_lookalikes_in_metadata(self):
+        # A user_id that JSON escapes is read by decoding, on validate and
+        # on verify.
+        odd = 'o"b\\c'
+        redeemed = self.create({"user_id": odd})["session_id"]
+        token = self.assertJsonResponse(self.validate(redeemed), 200)["embed_token"]
+        waiting = self.create({"user_id": odd})["session_id"]
+        # Names that only metadata carries are no user and no origins.
+        lookalike = self.create({"metadata": {"user_id": odd,
+                                              "allowed_origins": [B]}})["session_id"]
+        r = self.revoke_user(urllib.parse.quote(odd, safe=""))
+        self.assertEqual(self.assertJsonResponse(r, 200)["user_id"], odd)
+        self.assertEqual(self.validate(waiting).json()["reason"], "revoked")
+        r = self.verify(token)
+        self.assertEqual(self.assertJsonResponse(r, 401)["reason"], "revoked")
+        body = self.assertJsonResponse(self.validate(lookalike, A), 200)
+        self.assertEqual(body["metadata"]["user_id"], odd)
+
     def test_a_record_from_before_revoke_all_counts_as_generation_0(self):
         sid = "550e8400-e29b-41d4-a716-446655440004"
         self.db.call("SET", "auth_session:" + sid, json.dumps({
