@@ -617,9 +617,8 @@ measure_clock(struct session_store *store)
 }
 
 /* The scripts that read records: shebang, RECORD_LUA, the functions the
- * body needs, body.  Put together
- * at start-up, as one C literal may not hold them (4095 bytes in C11).
- * NULL when out of memory. */
+ * body needs, body.  Put together at start-up, as one C literal may not
+ * hold them (4095 bytes in C11).  NULL when out of memory. */
 static char *
 record_script(const char *shebang, const char *functions, const char *body)
 {
