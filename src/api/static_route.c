@@ -142,11 +142,12 @@ on_opened(void *arg, enum redis_outcome outcome, const struct redisReply *r)
 	free(wait);
 }
 
-/* Serving the iframe page with a live session's id marks it opened; the
- * page of a session with allowed_origins first waits for them (above).
- * Other marks are not awaited, and the store drops those beyond its cap,
- * so that a flood of page loads costs Redis a bounded number of
- * commands.  False when the page is still to be sent. */
+/* Serving the iframe page (GET) with a live session's id marks it
+ * opened; the page of a session with allowed_origins first waits for them
+ * (above), and so do the headers of its HEAD, which marks nothing.  Other
+ * marks are not awaited, and the store drops those beyond its cap, so that
+ * a flood of page loads costs Redis a bounded number of commands.  False
+ * when the page is still to be sent. */
 static bool
 open_session(struct http_call *call, const struct static_file *f)
 {
@@ -158,15 +159,16 @@ open_session(struct http_call *call, const struct static_file *f)
 	    !redis_link_is_up(api->redis))
 		return false;
 	if (!session_id_origin_bound(id)) {
-		session_store_mark_opened(api->sessions, id);
+		if (call->method == HTTP_GET)
+			session_store_mark_opened(api->sessions, id);
 		return false;
 	}
 	wait = malloc(sizeof(*wait));
 	if (wait == NULL)
 		return false;
 	*wait = (struct page_wait){call, f};
-	if (session_store_open(api->sessions, id, on_opened, wait) !=
-	    REDIS_SUBMIT_OK) {
+	if (session_store_open(api->sessions, id, call->method == HTTP_GET,
+	                       on_opened, wait) != REDIS_SUBMIT_OK) {
 		free(wait);
 		return false;
 	}
@@ -180,8 +182,7 @@ static_serve(struct http_call *call)
 	const struct static_file *f =
 	    static_files_find(api->static_files, call->path);
 
-	if (call->method == HTTP_GET && strcmp(call->path, IFRAME_PAGE) == 0 &&
-	    open_session(call, f))
+	if (strcmp(call->path, IFRAME_PAGE) == 0 && open_session(call, f))
 		return;
 	send_file(call, f, NULL);
 }

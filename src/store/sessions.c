@@ -358,10 +358,10 @@ static const char validate_lua[] =
     "redis.call('HINCRBY', KEYS[2], 'total_used', 1)\n"
     "return nv\n";
 
-/* KEYS: session.  Sets iframe_opened, and answers the session's
- * allowed_origins as a JSON array, "" when it has none, 0 when there is no
- * readable session.  allowed_origins is read as a member of the record
- * itself, never of its metadata. */
+/* KEYS: session.  ARGV: "1" to set iframe_opened, "0" to only read.
+ * Answers the session's allowed_origins as a JSON array, "" when it has
+ * none, 0 when there is no readable session.  allowed_origins is read as
+ * a member of the record itself, never of its metadata. */
 static const char open_shebang[] = "#!lua\n";
 static const char open_lua[] =
     "local v = redis.call('GET', KEYS[1])\n"
@@ -381,7 +381,8 @@ static const char open_lua[] =
     "    nv = splice(v, record_members(v).iframe_opened, 'true')\n"
     "  end\n"
     "end\n"
-    "if nv then redis.call('SET', KEYS[1], nv, 'KEEPTTL') end\n"
+    "if nv and ARGV[1] == '1' then redis.call('SET', KEYS[1], nv, 'KEEPTTL') "
+    "end\n"
     "if not r or type(r.allowed_origins) ~= 'table' then return '' end\n"
     "return cjson.encode(r.allowed_origins)\n";
 
@@ -821,7 +822,7 @@ session_store_mark_opened(struct session_store *store, const char *id)
 		          MARKS_IN_FLIGHT_MAX);
 		return;
 	}
-	if (session_store_open(store, id, on_marked_opened, store) !=
+	if (session_store_open(store, id, true, on_marked_opened, store) !=
 	    REDIS_SUBMIT_OK) {
 		log_debug("iframe_opened not recorded: redis unavailable");
 		return;
@@ -836,14 +837,14 @@ session_store_marks_dropped(const struct session_store *store)
 }
 
 enum redis_submit
-session_store_open(struct session_store *store, const char *id,
+session_store_open(struct session_store *store, const char *id, bool mark,
                    redis_reply_fn fn, void *arg)
 {
 	char key[KEY_MAX];
-	const char *args[] = {key};
+	const char *args[] = {key, mark ? "1" : "0"};
 
 	session_key(key, id);
-	return script_eval(store->link, &store->open, 1, 0, args, fn, arg);
+	return script_eval(store->link, &store->open, 1, 1, args, fn, arg);
 }
 
 enum store_result

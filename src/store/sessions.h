@@ -88,13 +88,13 @@ void session_store_mark_opened(struct session_store *store, const char *id);
 uint64_t session_store_marks_dropped(const struct session_store *store);
 
 /* The same, uncapped, for a caller that waits for the session's
- * allowed_origins (the iframe page of such a session):
- * on STORE_OK *origins is their JSON array as stored (len bytes, valid
- * inside the callback only), empty when the session has none;
- * STORE_NOT_FOUND when there is no such session. */
+ * allowed_origins (the iframe page of such a session); with mark false
+ * (a HEAD), only the read.  On STORE_OK *origins is their JSON array as
+ * stored (len bytes, valid inside the callback only), empty when the
+ * session has none; STORE_NOT_FOUND when there is no such session. */
 enum redis_submit session_store_open(struct session_store *store,
-                                     const char *id, redis_reply_fn fn,
-                                     void *arg);
+                                     const char *id, bool mark,
+                                     redis_reply_fn fn, void *arg);
 enum store_result session_store_open_result(enum redis_outcome outcome,
                                             const struct redisReply *reply,
                                             const char **origins, size_t *len);

@@ -216,6 +216,13 @@ class PagePolicy(OriginTest):
         r, _ = self.page(sid)
         self.assertIn(", frame-ancestors %s https://x.c.example" % A,
                       r.header("content-security-policy"))
+        # HEAD sends the same policy, and marks nothing.
+        other = self.create({"allowed_origins": [A]})["session_id"]
+        r = self.svc.request("HEAD", "/client/iframe.html?session_id=" + other)
+        self.assertEqual((r.status, r.body), (200, b""))
+        self.assertEqual(r.header("content-security-policy"),
+                         GLOBAL_CSP + ", frame-ancestors " + A)
+        self.assertIs(self.record(other)["iframe_opened"], False)
 
     def test_other_pages_keep_the_global_policy(self):
         sid = self.create()["session_id"]
