@@ -301,11 +301,14 @@ static const char open_lua[] =
     "return 1\n";
 
 /* KEYS: session, expiry set, counts.  Deleting frees memory, so it may
- * run under OOM.  The second the record expires in is named by its own
- * expires_at (never one inside metadata: the own layout is matched from
- * the start up to it, and any other is decoded); it is no longer counted
- * once it has been retired, and only the service's own format can name
- * one ("live", "next" and the like never). */
+ * run under OOM.  Only a record in the service's own layout was counted by
+ * a create (reconcile_lua leaves the others to their writers too), so only
+ * its second is uncounted: a foreign record expiring in the same second as
+ * some of the service's own would otherwise take one of theirs off "live".
+ * The second is named by the record's own expires_at (never one inside
+ * metadata: the own layout is matched from the start up to it); it is no
+ * longer counted once it has been retired, and only the service's own
+ * format can name one ("live", "next" and the like never). */
 static const char revoke_shebang[] = "#!lua flags=allow-oom\n";
 static const char revoke_lua[] =
     "local v = redis.call('GET', KEYS[1])\n"
@@ -317,9 +320,6 @@ static const char revoke_lua[] =
     "'^\"iframe_opened\":%a+,\"session_id\":\"[^\"\\\\]*\",' ..\n"
     "                   "
     "'\"created_at\":\"[^\"\\\\]*\",\"expires_at\":\"([^\"\\\\]*)\"', i)\n"
-    "else\n"
-    "  local r = record_read(v)\n"
-    "  b = r and r.expires_at\n"
     "end\n"
     "if b and string.find(b, '^%d%d%d%d%-%d%d%-%d%dT%d%d:%d%d:%d%dZ$') and\n"
     "   redis.call('HEXISTS', KEYS[3], b) == 1 then\n"

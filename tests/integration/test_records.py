@@ -284,6 +284,10 @@ class CapAndForeignRecords(RecordTest):
             sid = str(uuid.uuid4())
             text = make(sid).replace("1999-01-01T00:00:00Z", mine["expires_at"])
             decoys.append(self.put(text, sid))
+        # A foreign record that really expires in that second: no create of
+        # this service counted it, so its revoke uncounts nothing.
+        sid = str(uuid.uuid4())
+        decoys.append(self.put(python_record(sid, expires=mine["expires_at"]), sid))
         # The own layout's head, then not: "live" is no second to count.
         decoys.append(self.put(
             '{"used":false,"metadata":{"expires_at":"%s"},"iframe_opened":false,'
