@@ -102,6 +102,9 @@ app_start(struct app *app, const struct config *cfg)
 	    .password = cfg->redis_password,
 	    .timeout_ms = cfg->redis_timeout_ms,
 	    .max_pending = (size_t)cfg->redis_max_pending,
+	    .sentinels = cfg->redis_sentinels,
+	    .sentinel_master = cfg->redis_sentinel_master,
+	    .sentinel_password = cfg->redis_sentinel_password,
 	};
 	struct server_options srv_opt = {
 	    .routes = api_routes,
@@ -126,7 +129,8 @@ app_start(struct app *app, const struct config *cfg)
 	app->redis = redis_link_create(app->base, app->dns, &link_opt);
 	if (app->redis == NULL)
 		return false;
-	app->sessions = session_store_create(app->redis, cfg->redis_timeout_ms);
+	app->sessions = session_store_create(app->redis, cfg->redis_timeout_ms,
+	                                     cfg->redis_min_replicas);
 	if (app->sessions == NULL)
 		return false;
 	app->static_files =

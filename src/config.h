@@ -35,6 +35,10 @@ struct config {
 	int http_idle_timeout_seconds;
 	int http_request_timeout_seconds;
 	int max_connections;
+	char redis_sentinels[CONFIG_LONG_STRING_MAX];
+	char redis_sentinel_master[CONFIG_STRING_MAX];
+	char redis_sentinel_password[CONFIG_STRING_MAX];
+	int redis_min_replicas;
 	enum log_level log_level;
 	bool debug;
 };

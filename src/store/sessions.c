@@ -193,6 +193,7 @@ struct count_walk {
 struct session_store {
 	struct redis_link *link;
 	int timeout_ms;
+	int min_replicas;              /* REDIS_MIN_REPLICAS */
 	int64_t redis_clock_offset_ms; /* Redis's clock minus our monotonic */
 	bool measuring;                /* a TIME is on its way, */
 	int64_t measure_sent_ms;       /* sent then (monotonic) */
@@ -284,7 +285,7 @@ measure_clock(struct session_store *store)
 }
 
 struct session_store *
-session_store_create(struct redis_link *link, int timeout_ms)
+session_store_create(struct redis_link *link, int timeout_ms, int min_replicas)
 {
 	struct session_store *store = calloc(1, sizeof(*store));
 	const char *time_argv[] = {"TIME"};
@@ -293,6 +294,7 @@ session_store_create(struct redis_link *link, int timeout_ms)
 		return NULL;
 	store->link = link;
 	store->timeout_ms = timeout_ms;
+	store->min_replicas = min_replicas;
 	/* Until Redis answers TIME: our own wall clock. */
 	store->redis_clock_offset_ms =
 	    (int64_t)time(NULL) * 1000 - monotonic_ms();
@@ -321,6 +323,15 @@ session_store_destroy(struct session_store *store)
 {
 	/* A walk still running ends with the link, which goes first. */
 	free(store);
+}
+
+enum redis_submit
+session_store_eval_ending(struct session_store *store, const struct script *s,
+                          int nkeys, int nargs, const char *const *args,
+                          redis_reply_fn fn, void *arg)
+{
+	return script_eval_replicated(store->link, s, nkeys, nargs, args,
+	                              store->min_replicas, fn, arg);
 }
 
 enum redis_submit
@@ -362,7 +373,8 @@ session_store_validate(struct session_store *store, const char *id,
 	snprintf(not_after, sizeof(not_after), "%" PRId64,
 	         redis_clock_ms(store) + store->timeout_ms / 2);
 	session_key(key, id);
-	return script_eval(store->link, &store->validate, 2, 2, args, fn, arg);
+	return session_store_eval_ending(store, &store->validate, 2, 2, args,
+	                                 fn, arg);
 }
 
 enum store_result
@@ -457,7 +469,8 @@ session_store_revoke(struct session_store *store, const char *id,
 	const char *args[] = {key, EXPIRY_KEY, COUNTS_KEY};
 
 	session_key(key, id);
-	return script_eval(store->link, &store->revoke, 3, 0, args, fn, arg);
+	return session_store_eval_ending(store, &store->revoke, 3, 0, args, fn,
+	                                 arg);
 }
 
 enum store_result
