@@ -8,8 +8,8 @@ packages=(
 	# build
 	gcc meson ninja-build pkg-config
 	libevent-dev libhiredis-dev uuid-dev libjson-c-dev
-	# run
-	redis-server
+	# run (redis-sentinel: REDIS_SENTINELS, its tests and scripts/ha-demo.sh)
+	redis-server redis-sentinel
 	# test (chromium and a font for the browser test)
 	libcriterion-dev python3 curl chromium fonts-dejavu-core
 	valgrind clang-format clang-tidy
