@@ -539,14 +539,15 @@ link_connect(struct redis_link *link)
 }
 
 /* The +switch-master accelerator: a link on (or on its way to) another
- * address starts over at once; the sentinels now name the new master. */
+ * address starts over at once; the sentinels now name the new master.
+ * One already there, or on its way there, is left alone. */
 static void
 on_master_switch(void *arg, const char *host, int port)
 {
 	struct redis_link *link = arg;
 
-	if (link->state == LINK_UP && link->port == port &&
-	    strcmp(link->host, host) == 0)
+	if (link->state != LINK_DOWN && link->state != LINK_ASKING &&
+	    link->port == port && strcmp(link->host, host) == 0)
 		return;
 	if (link->state != LINK_DOWN)
 		link_drop(link, "the sentinels announced a new master");
