@@ -105,7 +105,7 @@ struct redis_link {
 	int master_port;
 	bool ever_up;
 	bool failing; /* a failure was already logged at WARNING */
-	char last_error[160];
+	char last_error[320];
 };
 
 /*
@@ -503,6 +503,7 @@ on_sentinel_answer(void *arg, enum sentinel_result result, const char *host,
                    int port)
 {
 	struct redis_link *link = arg;
+	char why[300];
 	char *copy;
 
 	link->host[0] = '\0';
@@ -519,7 +520,9 @@ on_sentinel_answer(void *arg, enum sentinel_result result, const char *host,
 		link_connect_target(link);
 		return;
 	case SENTINEL_NO_ANSWER:
-		link_down(link, "no sentinel answered");
+		snprintf(why, sizeof(why), "no sentinel answered (last %.200s)",
+		         sentinel_last_failure(link->sentinel));
+		link_down(link, why);
 		return;
 	case SENTINEL_NO_SUCH_MASTER:
 		link_down(link, "the sentinels know no such master");

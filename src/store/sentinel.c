@@ -46,6 +46,7 @@ struct sentinel {
 	sentinel_answer_fn fn;
 	void *fn_arg;
 	bool heard_no_such_master; /* some sentinel answered nil */
+	char last_failure[200];    /* the last sentinel's, for the log */
 	struct sentinel_conn ask;
 	struct event *step; /* asks the next sentinel, from the loop */
 
@@ -163,6 +164,8 @@ ask_failed(struct sentinel *s, const char *why)
 	conn_name(&s->ask, name, sizeof(name));
 	log_debug("sentinel gave no answer sentinel=%s reason=\"%s\"", name,
 	          why);
+	snprintf(s->last_failure, sizeof(s->last_failure), "%.100s: %.90s",
+	         name, why);
 	conn_close(&s->ask);
 	s->ask.index++;
 	event_active(s->step, EV_TIMEOUT, 0);
@@ -523,4 +526,10 @@ const char *
 sentinel_master_name(const struct sentinel *s)
 {
 	return s->master;
+}
+
+const char *
+sentinel_last_failure(const struct sentinel *s)
+{
+	return s->last_failure;
 }

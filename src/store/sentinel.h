@@ -68,5 +68,8 @@ void sentinel_ask(struct sentinel *s, sentinel_answer_fn fn, void *arg);
 void sentinel_cancel(struct sentinel *s);
 
 const char *sentinel_master_name(const struct sentinel *s);
+/* Why the last sentinel asked gave no answer ("host:port: reason"), for
+ * the log after SENTINEL_NO_ANSWER. */
+const char *sentinel_last_failure(const struct sentinel *s);
 
 #endif

@@ -663,13 +663,24 @@ class SentinelTest(unittest.TestCase):
                       svc.logs())
         self.assertNotIn("no sentinel answered", svc.logs())
 
+    def test_08_wrong_sentinel_password(self):
+        wrong = "wrong-pass-123"
+        svc = self.service({"REDIS_SENTINEL_PASSWORD": wrong},
+                           wait_up=False)
+        self.assertTrue(wait_until(
+            lambda: "AUTH refused: WRONGPASS" in svc.logs(), 5))
+        self.assertIn('reason="no sentinel answered (last', svc.logs())
+        self.assertEqual(self.create(svc)[0], 503)
+        self.assertNotIn(wrong, svc.logs())
+
     def test_09_every_sentinel_down_then_back(self):
         for s in self.topo.sentinels:
             s.kill()
         try:
             svc = self.service(wait_up=False)
             self.assertTrue(wait_until(
-                lambda: 'reason="no sentinel answered"' in svc.logs(), 5))
+                lambda: 'reason="no sentinel answered (last 127.0.0.1:'
+                in svc.logs(), 5))
             r = svc.request("POST", "/auth/create-session", headers=AUTH)
             self.assertEqual(r.status, 503)
             self.assertNotIn("no such master", svc.logs())
