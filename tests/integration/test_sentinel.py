@@ -668,8 +668,9 @@ class SentinelTest(unittest.TestCase):
         svc = self.service({"REDIS_SENTINEL_PASSWORD": wrong},
                            wait_up=False)
         self.assertTrue(wait_until(
-            lambda: "AUTH refused: WRONGPASS" in svc.logs(), 5))
-        self.assertIn('reason="no sentinel answered (last', svc.logs())
+            lambda: 'reason="no sentinel answered (last' in svc.logs(), 5))
+        self.assertRegex(svc.logs(), r'reason="no sentinel answered \(last '
+                         r'127\.0\.0\.1:\d+: AUTH refused: WRONGPASS\)"')
         self.assertEqual(self.create(svc)[0], 503)
         self.assertNotIn(wrong, svc.logs())
 
