@@ -25,6 +25,14 @@
  * and the link is dropped and reopened with the whole handshake.  While a
  * node keeps answering so, the reconnects back off as after any drop.
  *
+ * With REDIS_SENTINELS the link asks the sentinels where the master is
+ * before every connection (sentinel.h), and counts as up only once ROLE
+ * says master; a +switch-master for our master drops it at once.
+ *
+ * redis_link_submit_wire_replicated() pipelines WAIT behind a write, for
+ * REDIS_MIN_REPLICAS: its caller hears REDIS_REPLIED only once enough
+ * replicas have the write.
+ *
  * The invariant callers rely on: when redis_link_submit() returns
  * REDIS_SUBMIT_OK, the callback runs exactly once, later, never from inside
  * redis_link_submit(), whichever comes first of the reply, the deadline,
@@ -51,7 +59,12 @@ struct redis_link_options {
 	int db;
 	const char *password; /* AUTH when non-empty */
 	int timeout_ms;
-	size_t max_pending;      /* commands in flight, see below */
+	size_t max_pending; /* commands in flight, see below */
+	/* "host:port,..." (checked by config.c): find the master through
+	 * these sentinels; host and port are then unused. */
+	const char *sentinels;
+	const char *sentinel_master;
+	const char *sentinel_password;
 	struct metrics *metrics; /* round trips are observed here */
 };
 
@@ -66,6 +79,9 @@ enum redis_outcome {
 	REDIS_ERROR_REPLY, /* reply is an error reply (LOADING, OOM, ...) */
 	REDIS_TIMED_OUT,   /* no reply within the deadline; reply is NULL */
 	REDIS_LINK_LOST,   /* the link dropped first; reply is NULL */
+	/* The write ran (reply holds its answer) but fewer replicas than
+	 * asked acknowledged it within WAIT's timeout. */
+	REDIS_NOT_REPLICATED,
 };
 
 typedef void (*redis_reply_fn)(void *arg, enum redis_outcome outcome,
@@ -103,6 +119,19 @@ enum redis_submit redis_link_submit_wire(struct redis_link *link,
                                          const char *wire, size_t len)
     __attribute__((warn_unused_result));
 
+/*
+ * The same, followed on the same connection by WAIT min_replicas
+ * <REDIS_TIMEOUT_MS / 4>, pipelined (no extra round trip), with one
+ * callback for both: it hears the command's reply once WAIT has
+ * answered, as REDIS_REPLIED when at least min_replicas replicas
+ * acknowledged, REDIS_NOT_REPLICATED otherwise.  An error reply to the
+ * command is REDIS_ERROR_REPLY at once.  It counts as two commands
+ * against max_pending.  min_replicas 0 is redis_link_submit_wire().
+ */
+enum redis_submit redis_link_submit_wire_replicated(
+    struct redis_link *link, redis_reply_fn fn, void *arg, const char *wire,
+    size_t len, int min_replicas) __attribute__((warn_unused_result));
+
 bool redis_link_is_up(const struct redis_link *link);
 /* When the current connection's handshake was sent
  * (clock_monotonic_us()), for handshake replies that need it. */
@@ -114,5 +143,12 @@ size_t redis_link_pending(const struct redis_link *link);
 uint64_t redis_link_reconnects(const struct redis_link *link);
 /* Commands whose caller was answered by the deadline. */
 uint64_t redis_link_timeouts(const struct redis_link *link);
+/* With sentinels, the master the link was last up on (NULL before, and
+ * without sentinels); valid until the link is next up. */
+const char *redis_link_master(const struct redis_link *link, int *port);
+/* Times the link came up on another master than the last. */
+uint64_t redis_link_master_switches(const struct redis_link *link);
+/* Replicas that acknowledged the last write WAIT asked about. */
+int redis_link_last_wait_replicas(const struct redis_link *link);
 
 #endif
