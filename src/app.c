@@ -136,7 +136,7 @@ app_start(struct app *app, const struct config *cfg)
 	                                     cfg->redis_min_replicas);
 	if (app->sessions == NULL)
 		return false;
-	app->embed = embed_store_create(app->redis);
+	app->embed = embed_store_create(app->redis, cfg->redis_min_replicas);
 	if (app->embed == NULL)
 		return false;
 	app->static_files =

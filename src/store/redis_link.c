@@ -948,8 +948,9 @@ redis_link_submit_wire_replicated(struct redis_link *link, redis_reply_fn fn,
 }
 
 enum redis_submit
-redis_link_submit(struct redis_link *link, redis_reply_fn fn, void *arg,
-                  int argc, const char **argv, const size_t *argvlen)
+redis_link_submit_replicated(struct redis_link *link, redis_reply_fn fn,
+                             void *arg, int argc, const char **argv,
+                             const size_t *argvlen, int min_replicas)
 {
 	char *wire;
 	int len = redisFormatCommandArgv(&wire, argc, argv, argvlen);
@@ -957,9 +958,17 @@ redis_link_submit(struct redis_link *link, redis_reply_fn fn, void *arg,
 
 	if (len < 0)
 		return REDIS_SUBMIT_FULL;
-	r = redis_link_submit_wire(link, fn, arg, wire, (size_t)len);
+	r = submit(link, fn, arg, wire, (size_t)len, min_replicas);
 	redisFreeCommand(wire);
 	return r;
+}
+
+enum redis_submit
+redis_link_submit(struct redis_link *link, redis_reply_fn fn, void *arg,
+                  int argc, const char **argv, const size_t *argvlen)
+{
+	return redis_link_submit_replicated(link, fn, arg, argc, argv, argvlen,
+	                                    0);
 }
 
 bool

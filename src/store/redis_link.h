@@ -132,6 +132,13 @@ enum redis_submit redis_link_submit_wire_replicated(
     struct redis_link *link, redis_reply_fn fn, void *arg, const char *wire,
     size_t len, int min_replicas) __attribute__((warn_unused_result));
 
+/* redis_link_submit() with WAIT behind it, as above. */
+enum redis_submit
+redis_link_submit_replicated(struct redis_link *link, redis_reply_fn fn,
+                             void *arg, int argc, const char **argv,
+                             const size_t *argvlen, int min_replicas)
+    __attribute__((warn_unused_result));
+
 bool redis_link_is_up(const struct redis_link *link);
 /* When the current connection's handshake was sent
  * (clock_monotonic_us()), for handshake replies that need it. */

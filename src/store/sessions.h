@@ -46,12 +46,13 @@ void session_store_destroy(struct session_store *store);
 struct script;
 
 /*
- * Runs a script that consumes or ends a session (validate, revoke; the
- * same for logout and revoke-all): with REDIS_MIN_REPLICAS = N > 0, WAIT
- * N is pipelined behind it, and the callback hears REDIS_REPLIED only
- * once N replicas have the write, REDIS_NOT_REPLICATED otherwise (the
- * write may have happened), which every *_result() function takes for
- * STORE_UNAVAILABLE.  With 0, it is script_eval().
+ * Runs a script that consumes or ends a session (validate, revoke;
+ * logout's DEL waits the same way in embed_store_end()): with
+ * REDIS_MIN_REPLICAS = N > 0, WAIT N is pipelined behind it, and the
+ * callback hears REDIS_REPLIED only once N replicas have the write,
+ * REDIS_NOT_REPLICATED otherwise (the write may have happened), which
+ * every *_result() function takes for STORE_UNAVAILABLE.  With 0, it is
+ * script_eval().
  */
 enum redis_submit session_store_eval_ending(struct session_store *store,
                                             const struct script *s, int nkeys,

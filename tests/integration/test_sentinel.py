@@ -564,11 +564,18 @@ class SentinelTest(unittest.TestCase):
               "unused after the failover" % (len(validated[0]), unused[0]))
 
     def test_05_min_replicas_without_replica_is_503(self):
+        """validate, revoke and logout: 503 while the replica is stopped,
+        the writes done on the master all the same."""
         svc = self.service({"REDIS_MIN_REPLICAS": "1"})
         status, sid = self.create(svc)
         self.assertEqual(status, 200)
         status, other = self.create(svc)
         self.assertEqual(status, 200)
+        # An embed session, opened while the replica acknowledges.
+        status, sid3 = self.create(svc)
+        status, body = self.validate(svc, sid3)
+        self.assertEqual(status, 200, body)
+        bearer = {"Authorization": "Bearer " + body["embed_token"]}
         # A replica that acknowledges nothing, for less than the
         # sentinels' down-after.
         replica = self.topo.replica()
@@ -578,14 +585,18 @@ class SentinelTest(unittest.TestCase):
             r = svc.request("POST", "/auth/validate-session?session_id=" +
                             sid, headers=AUTH)
             took = time.monotonic() - started
-            # Admin revoke waits too.
+            # Admin revoke and logout wait too.
             r2 = svc.request("DELETE", "/auth/sessions/" + other,
                              headers=AUTH)
+            r3 = svc.request("POST", "/auth/logout", headers=bearer)
         finally:
             replica.proc.send_signal(signal.SIGCONT)
         self.assertEqual(r.status, 503, r.body)
         self.assertLess(took, TIMEOUT_MS / 1000 + 0.5)
         self.assertEqual(r2.status, 503, r2.body)
+        self.assertEqual(r3.status, 503, r3.body)
+        # A logout's 503 keeps the cookie, so that it can be sent again.
+        self.assertIsNone(r3.header("set-cookie"))
         self.assertIn("iframe_auth_redis_wait_replicas 0", self.metrics(svc))
         self.assertIn("write not acknowledged by enough replicas",
                       svc.logs())
@@ -594,6 +605,10 @@ class SentinelTest(unittest.TestCase):
                          "already_used")
         r = svc.request("DELETE", "/auth/sessions/" + other, headers=AUTH)
         self.assertEqual(r.status, 404)
+        self.assertEqual(svc.request("GET", "/auth/verify",
+                                     headers=bearer).status, 401)
+        self.assertIn('iframe_auth_logouts_total{result="ended"} 0\n',
+                      self.metrics(svc))
         status, sid = self.create(svc)
         self.assertEqual(self.validate(svc, sid)[0], 200)
         self.assertIn("iframe_auth_redis_wait_replicas 1", self.metrics(svc))
