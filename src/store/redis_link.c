@@ -49,6 +49,25 @@ enum link_state {
 	LINK_CLOSED, /* being destroyed */
 };
 
+/* What waits on one connection. */
+struct conn_load {
+	size_t pending;   /* callers still waiting for their answer */
+	size_t in_flight; /* commands sent and not yet replied to, including
+	                     those whose caller had its deadline */
+};
+
+/*
+ * A connection dropped for silence and still read, detached from the
+ * link: each caller waiting on it hears its own reply or its own
+ * deadline (redis_link.h).  It is freed once none waits.
+ */
+struct lingering {
+	redisAsyncContext *ac;
+	uint64_t connection; /* its number, as its ops have it */
+	struct conn_load load;
+	struct lingering *next;
+};
+
 /* A handshake command, kept in its wire form. */
 struct handshake_command {
 	char *wire;
@@ -91,11 +110,14 @@ struct redis_link {
 	struct handshake_command handshake[HANDSHAKE_MAX];
 	int handshake_count;
 
-	size_t pending;   /* callers still waiting for their answer */
-	size_t in_flight; /* commands sent and not yet replied to, including
-	                     those whose caller had its deadline */
-	uint64_t quiet_since_us; /* the last reply, or the first command
-	                            sent after an idle moment */
+	/* The current connection's number: a new one after each silence
+	 * drop, so that ops tell their connection from its successor. */
+	uint64_t connection;
+	struct conn_load load; /* on the current connection */
+	struct lingering *lingering;
+	uint64_t quiet_since_us; /* the current connection's last reply, or
+	                            its first command sent after an idle
+	                            moment */
 	uint64_t timeouts;
 	uint64_t reconnects;
 	uint64_t master_switches;
@@ -119,6 +141,7 @@ struct redis_op {
 	redis_reply_fn fn;
 	void *arg;
 	struct event deadline;
+	uint64_t connection; /* link->connection when it was sent */
 	uint64_t start_us;
 	bool answered;
 	int replies_due;  /* hiredis callbacks still to come: 1, or 2 with
@@ -207,6 +230,73 @@ link_drop(struct redis_link *link, const char *why)
 	link_down(link, why);
 	if (ac != NULL)
 		redisAsyncFree(ac);
+}
+
+/*
+ * Drops the link for silence.  Redis may only be frozen, and a frozen
+ * Redis that wakes runs every command it had received, even from a
+ * closed connection: answering the callers at once would hide what those
+ * commands did behind a 503.  So the connection stays open and read,
+ * detached from the link, until no caller waits on it: each hears its
+ * own reply or its own deadline, as on a live link.  Out of memory, the
+ * callers are answered at once, as on any other drop.
+ */
+static void
+link_drop_silent(struct redis_link *link, const char *why)
+{
+	struct lingering *old = NULL;
+
+	if (link->load.pending > 0)
+		old = malloc(sizeof(*old));
+	if (old != NULL) {
+		old->ac = link->ac;
+		old->connection = link->connection++;
+		old->load = link->load;
+		old->next = link->lingering;
+		link->lingering = old;
+		link->load = (struct conn_load){0, 0};
+		link->ac = NULL;
+	}
+	link_drop(link, why);
+}
+
+/* Lets a lingering connection go: hiredis answers what is still on it
+ * with a NULL reply, which reaches only callers that still wait, as
+ * REDIS_LINK_LOST (none, but at redis_link_destroy()).  Its ops no longer
+ * find it, and count nowhere. */
+static void
+lingering_end(struct redis_link *link, struct lingering *old)
+{
+	struct lingering **p = &link->lingering;
+
+	while (*p != old)
+		p = &(*p)->next;
+	*p = old->next;
+	redisAsyncFree(old->ac);
+	free(old);
+}
+
+/* The lingering connection an op went out on; NULL when that is the
+ * current one, or one already let go. */
+static struct lingering *
+lingering_of(const struct redis_link *link, uint64_t connection)
+{
+	struct lingering *old = link->lingering;
+
+	while (old != NULL && old->connection != connection)
+		old = old->next;
+	return old;
+}
+
+/* Where an op counts: its lingering connection, the current one, or
+ * nowhere (a lingering connection already let go). */
+static struct conn_load *
+op_load(struct redis_link *link, uint64_t connection, struct lingering **old)
+{
+	*old = lingering_of(link, connection);
+	if (*old != NULL)
+		return &(*old)->load;
+	return connection == link->connection ? &link->load : NULL;
 }
 
 static void
@@ -590,7 +680,7 @@ on_stall_timer(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (link->in_flight == 0)
+	if (link->load.in_flight == 0)
 		return;
 	quiet_us = clock_monotonic_us() - link->quiet_since_us;
 	if (quiet_us < stall_us) {
@@ -600,7 +690,7 @@ on_stall_timer(evutil_socket_t fd, short what, void *arg)
 	}
 	snprintf(why, sizeof(why), "nothing read from redis for %d ms",
 	         link->stall_ms);
-	link_drop(link, why);
+	link_drop_silent(link, why);
 }
 
 static char *
@@ -705,6 +795,8 @@ redis_link_destroy(struct redis_link *link)
 	resolve_cancel(link->resolve);
 	if (ac != NULL)
 		redisAsyncFree(ac);
+	while (link->lingering != NULL)
+		lingering_end(link, link->lingering);
 	sentinel_destroy(link->sentinel);
 	if (link->retry_timer != NULL)
 		event_free(link->retry_timer);
@@ -720,17 +812,27 @@ redis_link_destroy(struct redis_link *link)
 	free(link);
 }
 
-/* Answers the caller once; the op itself stays until hiredis lets go. */
+/* Answers the caller once; the op itself stays until hiredis lets go.
+ * The last caller of a lingering connection lets it go: op may be freed
+ * then, so nothing touches it after this. */
 static void
 op_answer(struct redis_op *op, enum redis_outcome outcome,
           const redisReply *reply)
 {
+	struct redis_link *link = op->link;
+	struct lingering *old;
+	struct conn_load *load;
+
 	if (op->answered)
 		return;
 	op->answered = true;
 	event_del(&op->deadline);
-	op->link->pending--;
+	load = op_load(link, op->connection, &old);
+	if (load != NULL)
+		load->pending--;
 	op->fn(op->arg, outcome, reply);
+	if (old != NULL && old->load.pending == 0)
+		lingering_end(link, old);
 }
 
 /*
@@ -823,22 +925,29 @@ on_op_reply(redisAsyncContext *ac, void *r, void *privdata)
 	redisReply *reply = r;
 	const char *code = NULL;
 	bool last = --op->replies_due == 0;
+	struct lingering *old;
+	struct conn_load *load = op_load(link, op->connection, &old);
+	uint64_t now_us;
 	char why[64];
 
-	link->in_flight--;
+	if (load != NULL)
+		load->in_flight--;
 	if (reply == NULL) {
 		op_answer(op, REDIS_LINK_LOST, NULL);
 		op_release(op);
 		return;
 	}
-	link->quiet_since_us = clock_monotonic_us();
+	now_us = clock_monotonic_us();
+	/* Replies on a lingering connection say nothing of the current
+	 * one's silence. */
+	if (load == &link->load)
+		link->quiet_since_us = now_us;
 	if (op->answered)
 		log_debug("late redis reply ignored, its caller had its "
 		          "deadline");
 	else if (last)
-		metrics_redis_round_trip(
-		    link->metrics,
-		    (double)(link->quiet_since_us - op->start_us) / 1e6);
+		metrics_redis_round_trip(link->metrics,
+		                         (double)(now_us - op->start_us) / 1e6);
 	if (reply->type == REDIS_REPLY_ERROR) {
 		/* An error of the command needs no WAIT: the caller hears it
 		 * at once. */
@@ -879,6 +988,19 @@ on_op_deadline(evutil_socket_t fd, short what, void *arg)
 	op_answer(op, REDIS_TIMED_OUT, NULL);
 }
 
+/* Commands in flight on every connection, lingering ones included:
+ * max_pending bounds them all. */
+static size_t
+link_in_flight(const struct redis_link *link)
+{
+	size_t n = link->load.in_flight;
+
+	for (const struct lingering *old = link->lingering; old != NULL;
+	     old = old->next)
+		n += old->load.in_flight;
+	return n;
+}
+
 /* Sends wire, followed by WAIT when min_replicas > 0, as one op. */
 static enum redis_submit
 submit(struct redis_link *link, redis_reply_fn fn, void *arg, const char *wire,
@@ -891,12 +1013,13 @@ submit(struct redis_link *link, redis_reply_fn fn, void *arg, const char *wire,
 
 	if (link->state != LINK_UP || link->ac == NULL)
 		return REDIS_SUBMIT_DOWN;
-	if (link->in_flight + (size_t)replies > link->max_pending)
+	if (link_in_flight(link) + (size_t)replies > link->max_pending)
 		return REDIS_SUBMIT_FULL;
 	op = calloc(1, sizeof(*op));
 	if (op == NULL)
 		return REDIS_SUBMIT_FULL;
 	op->link = link;
+	op->connection = link->connection;
 	op->fn = fn;
 	op->arg = arg;
 	op->min_replicas = min_replicas;
@@ -919,14 +1042,14 @@ submit(struct redis_link *link, redis_reply_fn fn, void *arg, const char *wire,
 		else
 			op->wait_unsent = true;
 	}
-	link->pending++;
-	if (link->in_flight == 0) {
+	link->load.pending++;
+	if (link->load.in_flight == 0) {
 		/* Quiet from now on until a reply comes. */
 		link->quiet_since_us = op->start_us;
 		if (!evtimer_pending(link->stall_timer, NULL))
 			set_timer_ms(link->stall_timer, link->stall_ms);
 	}
-	link->in_flight += (size_t)op->replies_due;
+	link->load.in_flight += (size_t)op->replies_due;
 	evtimer_assign(&op->deadline, link->base, on_op_deadline, op);
 	evtimer_add(&op->deadline, link->command_timeout);
 	return REDIS_SUBMIT_OK;
@@ -992,7 +1115,12 @@ redis_link_last_error(const struct redis_link *link)
 size_t
 redis_link_pending(const struct redis_link *link)
 {
-	return link->pending;
+	size_t n = link->load.pending;
+
+	for (const struct lingering *old = link->lingering; old != NULL;
+	     old = old->next)
+		n += old->load.pending;
+	return n;
 }
 
 uint64_t

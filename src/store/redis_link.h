@@ -9,16 +9,28 @@
  * A command that misses it is answered REDIS_TIMED_OUT alone: the link
  * stays up, and the late reply, when it comes, is read and ignored (the
  * link keeps its own record of the command until then; the caller's is
- * never touched again).  The link is dropped, answering everything still
- * waiting at once, only when commands have waited for two whole deadlines
- * with nothing at all read from Redis: then Redis is frozen or gone, not
- * merely slow.  Measured with REDIS_TIMEOUT_MS=500: a Redis busy for
- * 700 ms costs the commands sent in its first 200 ms their 503, and
- * nothing else; a SIGSTOPped Redis is declared down 1.0 s after the first
- * unanswered command went out.  Replies come in order, so a slow command
- * delays those behind it; each of them times out only if it waited a
- * whole deadline.  max_pending bounds the commands in flight, including
- * the ones whose callers already had their deadline.
+ * never touched again).  The link is dropped only when commands have
+ * waited for two whole deadlines with nothing at all read from Redis:
+ * then Redis is frozen or gone, not merely slow.  Measured with
+ * REDIS_TIMEOUT_MS=500: a Redis busy for 700 ms costs the commands sent
+ * in its first 200 ms their 503, and nothing else; a SIGSTOPped Redis is
+ * declared down 1.0 s after the first unanswered command went out.
+ * Replies come in order, so a slow command delays those behind it; each
+ * of them times out only if it waited a whole deadline.
+ *
+ * Such a silence drop does not answer the commands waiting at once: a
+ * frozen Redis that wakes still runs what it had received, even from a
+ * closed connection, and a 503 must not hide what it did (a session used
+ * up).  Their connection is kept open and read, detached from the link,
+ * and each of them hears its own reply or its own deadline
+ * (REDIS_TIMED_OUT), as on a live link; new commands go to the next
+ * connection (REDIS_SUBMIT_DOWN until it is up).  The old connection is
+ * closed once no caller waits on it, at most one deadline later, or at
+ * redis_link_destroy().  Every other drop (the peer closed or reset the
+ * connection, a wrong node's error, a +switch-master) answers what waits
+ * at once with REDIS_LINK_LOST.  max_pending bounds the commands in
+ * flight on every connection, including the ones whose callers already
+ * had their deadline.
  *
  * An error reply READONLY, NOAUTH or MASTERDOWN means the connection
  * reaches a replica or lost its AUTH: that caller gets REDIS_ERROR_REPLY,
