@@ -283,6 +283,29 @@ metrics_render(const struct metrics *m, const struct metrics_gauges *g,
 	    g->redis_up, (unsigned long long)g->redis_reconnects,
 	    g->redis_pending, (unsigned long long)g->redis_timeouts,
 	    (unsigned long long)g->iframe_marks_dropped, g->open_connections);
+	evbuffer_add_printf(
+	    out,
+	    "# HELP iframe_auth_redis_master_switches_total Times the Redis "
+	    "link came up on another master than before.\n"
+	    "# TYPE iframe_auth_redis_master_switches_total counter\n"
+	    "iframe_auth_redis_master_switches_total %llu\n"
+	    "# HELP iframe_auth_redis_wait_replicas Replicas that "
+	    "acknowledged the last write WAIT asked about.\n"
+	    "# TYPE iframe_auth_redis_wait_replicas gauge\n"
+	    "iframe_auth_redis_wait_replicas %d\n",
+	    (unsigned long long)g->redis_master_switches,
+	    g->redis_wait_replicas);
+	/* The sentinel module checked the address: no quote or backslash
+	 * can reach the label. */
+	if (g->redis_master != NULL)
+		evbuffer_add_printf(
+		    out,
+		    "# HELP iframe_auth_redis_master_info The Redis master "
+		    "in use, as the sentinels named it.\n"
+		    "# TYPE iframe_auth_redis_master_info gauge\n"
+		    "iframe_auth_redis_master_info{host=\"%s\",port=\"%d\"} "
+		    "1\n",
+		    g->redis_master, g->redis_master_port);
 	evbuffer_add_printf(out, "# HELP iframe_auth_redis_round_trip_seconds "
 	                         "Redis command round trips.\n"
 	                         "# TYPE iframe_auth_redis_round_trip_seconds "

@@ -41,6 +41,10 @@ struct metrics_gauges {
 	size_t redis_pending;
 	uint64_t iframe_marks_dropped;
 	size_t open_connections;
+	const char *redis_master; /* with sentinels, once known; or NULL */
+	int redis_master_port;
+	uint64_t redis_master_switches;
+	int redis_wait_replicas;
 };
 
 /* routes: the route table, whose names (unique per row) label the

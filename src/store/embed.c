@@ -45,17 +45,19 @@ static const char verify_lua[] =
 
 struct embed_store {
 	struct redis_link *link;
+	int min_replicas;
 	struct script verify;
 };
 
 struct embed_store *
-embed_store_create(struct redis_link *link)
+embed_store_create(struct redis_link *link, int min_replicas)
 {
 	struct embed_store *store = calloc(1, sizeof(*store));
 
 	if (store == NULL)
 		return NULL;
 	store->link = link;
+	store->min_replicas = min_replicas;
 	store->verify = (struct script){"verify", verify_lua, ""};
 	if (!script_register(link, &store->verify)) {
 		free(store);
@@ -123,7 +125,8 @@ embed_store_end(struct embed_store *store, const char *hash, redis_reply_fn fn,
 	const char *argv[] = {"DEL", key};
 
 	embed_key(key, hash);
-	return redis_link_submit(store->link, fn, arg, 2, argv, NULL);
+	return redis_link_submit_replicated(store->link, fn, arg, 2, argv, NULL,
+	                                    store->min_replicas);
 }
 
 enum embed_result

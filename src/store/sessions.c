@@ -524,6 +524,7 @@ struct session_store {
 	struct redis_link *link;
 	int timeout_ms;
 	int max_ttl_seconds;
+	int min_replicas;              /* REDIS_MIN_REPLICAS */
 	int64_t redis_clock_offset_ms; /* Redis's clock minus our monotonic */
 	bool measuring;                /* a TIME is on its way, */
 	int64_t measure_sent_ms;       /* sent then (monotonic) */
@@ -647,7 +648,7 @@ free_sources(struct session_store *store)
 
 struct session_store *
 session_store_create(struct redis_link *link, int timeout_ms,
-                     int max_ttl_seconds)
+                     int max_ttl_seconds, int min_replicas)
 {
 	struct session_store *store = calloc(1, sizeof(*store));
 	const char *time_argv[] = {"TIME"};
@@ -657,6 +658,7 @@ session_store_create(struct redis_link *link, int timeout_ms,
 	store->link = link;
 	store->timeout_ms = timeout_ms;
 	store->max_ttl_seconds = max_ttl_seconds;
+	store->min_replicas = min_replicas;
 	/* Until Redis answers TIME: our own wall clock. */
 	store->redis_clock_offset_ms =
 	    (int64_t)time(NULL) * 1000 - monotonic_ms();
@@ -703,6 +705,15 @@ session_store_destroy(struct session_store *store)
 		return;
 	free_sources(store);
 	free(store);
+}
+
+enum redis_submit
+session_store_eval_ending(struct session_store *store, const struct script *s,
+                          int nkeys, int nargs, const char *const *args,
+                          redis_reply_fn fn, void *arg)
+{
+	return script_eval_replicated(store->link, s, nkeys, nargs, args,
+	                              store->min_replicas, fn, arg);
 }
 
 enum redis_submit
@@ -756,7 +767,8 @@ session_store_validate(struct session_store *store, const char *id,
 	embed_key(embed_key_text, embed->hash);
 	snprintf(expires, sizeof(expires), "%lld", (long long)embed->expires);
 	snprintf(idle, sizeof(idle), "%d", embed->idle_seconds);
-	return script_eval(store->link, &store->validate, 3, 6, args, fn, arg);
+	return session_store_eval_ending(store, &store->validate, 3, 6, args,
+	                                 fn, arg);
 }
 
 enum store_result
@@ -875,7 +887,8 @@ session_store_revoke(struct session_store *store, const char *id,
 	const char *args[] = {key, EXPIRY_KEY, COUNTS_KEY};
 
 	session_key(key, id);
-	return script_eval(store->link, &store->revoke, 3, 0, args, fn, arg);
+	return session_store_eval_ending(store, &store->revoke, 3, 0, args, fn,
+	                                 arg);
 }
 
 enum store_result
@@ -894,7 +907,9 @@ session_store_revoke_user(struct session_store *store, const char *user_id,
 	const char *argv[] = {"INCR", key};
 
 	user_gen_key(key, user_id);
-	return redis_link_submit(store->link, fn, arg, 2, argv, NULL);
+	/* It ends sessions: WAIT behind it, as for validate and revoke. */
+	return redis_link_submit_replicated(store->link, fn, arg, 2, argv,
+	                                    NULL, store->min_replicas);
 }
 
 enum store_result

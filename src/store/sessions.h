@@ -38,10 +38,29 @@ enum store_result {
  * hide a session used up late (short of the service's own loop stalling
  * for half the deadline with the reply already in hand).  max_ttl_seconds
  * bounds how long a session may live: sessions that the cap's count lost
- * and the exact walk counts again are held that long. */
+ * and the exact walk counts again are held that long.  min_replicas is
+ * REDIS_MIN_REPLICAS: see session_store_eval_ending(). */
 struct session_store *session_store_create(struct redis_link *link,
-                                           int timeout_ms, int max_ttl_seconds);
+                                           int timeout_ms, int max_ttl_seconds,
+                                           int min_replicas);
 void session_store_destroy(struct session_store *store);
+
+struct script;
+
+/*
+ * Runs a script that consumes or ends a session (validate, revoke;
+ * logout's DEL waits the same way in embed_store_end()): with
+ * REDIS_MIN_REPLICAS = N > 0, WAIT N is pipelined behind it, and the
+ * callback hears REDIS_REPLIED only once N replicas have the write,
+ * REDIS_NOT_REPLICATED otherwise (the write may have happened), which
+ * every *_result() function takes for STORE_UNAVAILABLE.  With 0, it is
+ * script_eval().
+ */
+enum redis_submit session_store_eval_ending(struct session_store *store,
+                                            const struct script *s, int nkeys,
+                                            int nargs, const char *const *args,
+                                            redis_reply_fn fn, void *arg)
+    __attribute__((warn_unused_result));
 
 /* Now, in seconds on Redis's clock (the one that expires the keys), as
  * the service reckons it.  Records are stamped with it. */
