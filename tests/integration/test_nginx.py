@@ -46,6 +46,11 @@ class NginxTest(NginxServiceTest):
                                     headers={"Authorization": "Bearer " + token}).json()
         self.assertIn('data-session="%s"' % verified["session_id"], body)
         self.assertIn('data-expires="%s"' % verified["expires_at"], body)
+        # The largest metadata create-session takes (4 KiB serialized)
+        # fits in what nginx reads of verify's answer.
+        largest = {"x": "a" * (4096 - len('{"x":""}'))}
+        user, metadata = self.app_user({"Authorization": "Bearer " + self.redeem("bob", largest)})
+        self.assertEqual((user, json.loads(metadata)), ("bob", largest))
         # A session without a user: no X-Auth-User, even a forged one.
         anonymous = self.redeem(None)
         self.assertEqual(self.app_user({"Authorization": "Bearer " + anonymous,
