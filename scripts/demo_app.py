@@ -36,7 +36,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     def do_GET(self):
-        user = self.headers.get("X-Auth-User", "")
+        # http.server decodes header bytes as Latin-1; X-Auth-User carries
+        # the user_id's UTF-8 bytes.
+        user = self.headers.get("X-Auth-User", "").encode("latin-1").decode("utf-8", "replace")
         body = PAGE.format(
             user=html.escape(user, quote=True),
             session=html.escape(self.headers.get("X-Auth-Session", ""), quote=True),

@@ -51,6 +51,9 @@ class NginxTest(NginxServiceTest):
         largest = {"x": "a" * (4096 - len('{"x":""}'))}
         user, metadata = self.app_user({"Authorization": "Bearer " + self.redeem("bob", largest)})
         self.assertEqual((user, json.loads(metadata)), ("bob", largest))
+        # A user_id beyond ASCII reaches the app as its UTF-8 bytes.
+        user, _ = self.app_user({"Authorization": "Bearer " + self.redeem("café")})
+        self.assertEqual(user, "café")
         # A session without a user: no X-Auth-User, even a forged one.
         anonymous = self.redeem(None)
         self.assertEqual(self.app_user({"Authorization": "Bearer " + anonymous,
