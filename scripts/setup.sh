@@ -8,11 +8,17 @@ packages=(
 	# build
 	gcc meson ninja-build pkg-config
 	libevent-dev libhiredis-dev uuid-dev libjson-c-dev
+	# sd_notify for Type=notify under systemd
+	libsystemd-dev
+	# docs/openapi.yaml turned into the JSON that /openapi.json serves
+	python3-yaml
 	# run
 	redis-server
 	# test (chromium and a font for the browser test)
 	libcriterion-dev python3 curl chromium fonts-dejavu-core
 	valgrind clang-format clang-tidy
+	# the unit's checks (systemd-analyze) and the OpenAPI contract
+	systemd python3-jsonschema
 	# fuzz (clang's libFuzzer runtime)
 	clang libclang-rt-14-dev
 )

@@ -184,6 +184,7 @@ class Service:
 
     def __init__(self, workdir, env=None):
         self.workdir = workdir
+        self.bin = BIN
         self.port = free_port()
         self.env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -205,7 +206,7 @@ class Service:
 
     def start(self, args=(), wait=True, timeout=10):
         self.log_file = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(self.wrapper + [BIN] + list(args), env=self.env,
+        self.proc = subprocess.Popen(self.wrapper + [self.bin] + list(args), env=self.env,
                                      cwd=self.workdir,
                                      stdout=self.log_file,
                                      stderr=subprocess.STDOUT,
