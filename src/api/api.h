@@ -39,6 +39,7 @@ void status_get(struct http_call *call);
 void admin_list(struct http_call *call);
 void admin_revoke(struct http_call *call);
 void metrics_page(struct http_call *call);
+void openapi_get(struct http_call *call);
 void static_serve(struct http_call *call);
 bool static_covers(const void *ctx, const char *path);
 
