@@ -142,6 +142,104 @@ fuzz_record(const uint8_t *data, size_t len)
 	}
 }
 
+/* The members of the validate answer (record_answer_general()). */
+static bool
+is_answer_member(const char *key)
+{
+	static const char *const members[] = {
+	    "valid",      "used_at", "session_id", "created_at",
+	    "expires_at", "user_id", "metadata"};
+
+	for (size_t i = 0; i < sizeof(members) / sizeof(members[0]); i++) {
+		if (strcmp(key, members[i]) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* The fast path's answer to the same record, parsed, when it has one made
+ * of the answer's members only (the fast path cuts by position and trusts
+ * the service's own layout to hold nothing else); NULL otherwise. */
+static struct json_object *
+fast_answer(const char *text, size_t len)
+{
+	struct record_answer a;
+	struct json_object *obj;
+	char *joined;
+
+	if (!record_answer(text, len, &a) ||
+	    asprintf(&joined, "{\"valid\":true,%.*s%.*s", (int)a.used_at_len,
+	             a.used_at, (int)a.rest_len, a.rest) < 0)
+		return NULL;
+	obj = json_tokener_parse(joined);
+	free(joined);
+	if (!json_object_is_type(obj, json_type_object)) {
+		json_object_put(obj);
+		return NULL;
+	}
+	json_object_object_foreach(obj, key, v)
+	{
+		(void)v;
+		if (!is_answer_member(key)) {
+			json_object_put(obj);
+			return NULL;
+		}
+	}
+	return obj;
+}
+
+/* Member key of obj, or NULL. */
+static struct json_object *
+member(struct json_object *obj, const char *key)
+{
+	struct json_object *v = NULL;
+
+	json_object_object_get_ex(obj, key, &v);
+	return v;
+}
+
+void
+fuzz_record_general(const uint8_t *data, size_t len)
+{
+	const char *text = (const char *)data;
+	struct json_object *record, *answer, *fast;
+	char *general;
+
+	if (len > FUZZ_INPUT_MAX)
+		return;
+	record = record_parse(text, len);
+	general = record_answer_general(text, len);
+	/* Every record that reads and has been used has an answer. */
+	if ((general != NULL) !=
+	    (record != NULL &&
+	     json_object_is_type(member(record, "used_at"), json_type_string)))
+		abort();
+	if (general == NULL) {
+		json_object_put(record);
+		return;
+	}
+	/* It is JSON, says valid, and carries the record's own fields. */
+	answer = json_tokener_parse(general);
+	if (!json_object_is_type(answer, json_type_object) ||
+	    !json_object_get_boolean(member(answer, "valid")) ||
+	    !json_object_equal(member(answer, "session_id"),
+	                       member(record, "session_id")) ||
+	    !json_object_equal(member(answer, "used_at"),
+	                       member(record, "used_at")) ||
+	    !json_object_equal(member(answer, "metadata"),
+	                       member(record, "metadata")) ||
+	    member(answer, "used") != NULL)
+		abort();
+	/* And a record that the fast path reads gets the same answer. */
+	fast = fast_answer(text, len);
+	if (fast != NULL && !json_object_equal(fast, answer))
+		abort();
+	json_object_put(fast);
+	json_object_put(answer);
+	json_object_put(record);
+	free(general);
+}
+
 /*
  * The HTTP request path: the whole service (evhttp, the router, every
  * handler, with Redis unreachable) runs in this process, and each input is

@@ -12,6 +12,8 @@
 void fuzz_session_id(const uint8_t *data, size_t len);
 void fuzz_create_body(const uint8_t *data, size_t len);
 void fuzz_record(const uint8_t *data, size_t len);
+/* The general record path: records of any writer (record.h). */
+void fuzz_record_general(const uint8_t *data, size_t len);
 /* Starts the service in this process on first use; STATIC_DIR from the
  * environment (default "static"). */
 void fuzz_http(const uint8_t *data, size_t len);

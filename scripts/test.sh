@@ -33,7 +33,7 @@ meson test -C build-sanitize --setup=sanitize --no-suite valgrind --print-errorl
 
 # Each fuzz target for a bounded time, from the kept corpus; a crash fails
 # the run and leaves its input in build-fuzz/.
-fuzz_targets=(session_id create_body record http)
+fuzz_targets=(session_id create_body record record_general http)
 [ -f build-fuzz/build.ninja ] ||
 	CC=clang meson setup build-fuzz -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false
 ninja -C build-fuzz "${fuzz_targets[@]/#/fuzz/fuzz_}"

@@ -208,11 +208,20 @@ metrics_render(const struct metrics *m, const struct metrics_gauges *g,
 	    "# HELP iframe_auth_redis_pending Requests waiting on Redis.\n"
 	    "# TYPE iframe_auth_redis_pending gauge\n"
 	    "iframe_auth_redis_pending %zu\n"
+	    "# HELP iframe_auth_redis_timeouts_total Redis commands answered "
+	    "by their deadline, the link kept.\n"
+	    "# TYPE iframe_auth_redis_timeouts_total counter\n"
+	    "iframe_auth_redis_timeouts_total %llu\n"
+	    "# HELP iframe_auth_iframe_marks_dropped_total iframe_opened marks "
+	    "not sent because too many were in flight.\n"
+	    "# TYPE iframe_auth_iframe_marks_dropped_total counter\n"
+	    "iframe_auth_iframe_marks_dropped_total %llu\n"
 	    "# HELP iframe_auth_open_connections Open client connections.\n"
 	    "# TYPE iframe_auth_open_connections gauge\n"
 	    "iframe_auth_open_connections %zu\n",
 	    g->redis_up, (unsigned long long)g->redis_reconnects,
-	    g->redis_pending, g->open_connections);
+	    g->redis_pending, (unsigned long long)g->redis_timeouts,
+	    (unsigned long long)g->iframe_marks_dropped, g->open_connections);
 	evbuffer_add_printf(out, "# HELP iframe_auth_redis_round_trip_seconds "
 	                         "Redis command round trips.\n"
 	                         "# TYPE iframe_auth_redis_round_trip_seconds "

@@ -23,7 +23,9 @@ enum validation_result {
 struct metrics_gauges {
 	int redis_up;
 	uint64_t redis_reconnects;
+	uint64_t redis_timeouts;
 	size_t redis_pending;
+	uint64_t iframe_marks_dropped;
 	size_t open_connections;
 };
 

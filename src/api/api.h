@@ -26,6 +26,10 @@ struct api {
 extern const struct route api_routes[];
 extern const size_t api_route_count;
 
+/* True when the caller presents one of the API keys, or API_KEY is empty
+ * (everyone then has the key's rights). */
+bool api_caller_has_key(struct http_call *call);
+
 /* Runs the route's guards (the §6 Redis check, ...) and then its
  * handler.  The server calls this for every routed request. */
 void api_dispatch(struct http_call *call);

@@ -12,6 +12,9 @@
 #include "../store/redis_link.h"
 #include "api.h"
 
+/* What an unhealthy answer says to a caller without an API key. */
+#define UNHEALTHY_MESSAGE "redis unavailable"
+
 void
 health_live(struct http_call *call)
 {
@@ -21,7 +24,8 @@ health_live(struct http_call *call)
 	reply_json(call, 200, obj);
 }
 
-/* Answers /auth/redis-health with status, message and timestamp. */
+/* Answers /auth/redis-health with status, message and timestamp; message
+ * is the reason, for a caller who may see it. */
 static void
 reply_health(struct http_call *call, bool healthy, const char *message,
              double latency_ms)
@@ -29,6 +33,10 @@ reply_health(struct http_call *call, bool healthy, const char *message,
 	struct json_object *obj = json_object_new_object();
 	char now[CLOCK_ISO8601_LEN];
 
+	/* Redis's host names and error texts are for the operator (the log
+	 * has them), not for anyone who can reach the port. */
+	if (!healthy && !api_caller_has_key(call))
+		message = UNHEALTHY_MESSAGE;
 	clock_format_iso8601(time(NULL), now);
 	json_object_object_add(
 	    obj, "status",

@@ -6,6 +6,7 @@
 #include "../http/server.h"
 #include "../metrics.h"
 #include "../store/redis_link.h"
+#include "../store/sessions.h"
 #include "api.h"
 
 void
@@ -16,6 +17,8 @@ metrics_page(struct http_call *call)
 	    .redis_up = redis_link_is_up(api->redis),
 	    .redis_reconnects = redis_link_reconnects(api->redis),
 	    .redis_pending = redis_link_pending(api->redis),
+	    .redis_timeouts = redis_link_timeouts(api->redis),
+	    .iframe_marks_dropped = session_store_marks_dropped(api->sessions),
 	    .open_connections = server_connections(call->server),
 	};
 	struct evbuffer *out = evbuffer_new();

@@ -63,15 +63,23 @@ const struct route api_routes[] = {
 
 const size_t api_route_count = sizeof(api_routes) / sizeof(api_routes[0]);
 
+bool
+api_caller_has_key(struct http_call *call)
+{
+	const struct api *api = call->ctx;
+
+	return api->cfg->api_key[0] == '\0' ||
+	       api_key_authorized(api->cfg->api_key,
+	                          http_header(call, "Authorization"));
+}
+
 void
 api_dispatch(struct http_call *call)
 {
 	const struct api *api = call->ctx;
 	unsigned flags = call->route->flags;
 
-	if ((flags & ROUTE_NEEDS_API_KEY) && api->cfg->api_key[0] != '\0' &&
-	    !api_key_authorized(api->cfg->api_key,
-	                        http_header(call, "Authorization"))) {
+	if ((flags & ROUTE_NEEDS_API_KEY) && !api_caller_has_key(call)) {
 		reply_add_header(call, "WWW-Authenticate", "Bearer");
 		reply_detail(call, 401, "invalid or missing API key");
 		return;

@@ -27,7 +27,6 @@ struct create_ctx {
 	struct http_call *call;
 	char id[SESSION_ID_LEN + 1];
 	int ttl;
-	time_t expires;
 	char expires_at[CLOCK_ISO8601_LEN];
 };
 
@@ -121,8 +120,7 @@ sessions_create(struct http_call *call)
 	ctx->call = call;
 	ctx->ttl = req.ttl_seconds > 0 ? req.ttl_seconds
 	                               : api->cfg->session_ttl_seconds;
-	ctx->expires = now + ctx->ttl;
-	clock_format_iso8601(ctx->expires, ctx->expires_at);
+	clock_format_iso8601(now + ctx->ttl, ctx->expires_at);
 	if (!session_id_generate(ctx->id)) {
 		log_error("no random bytes from the kernel; refusing to create "
 		          "a session");
@@ -133,13 +131,12 @@ sessions_create(struct http_call *call)
 		reply_detail(call, 503, "no random bytes for a session id");
 		return;
 	}
-	record = record_serialize(ctx->id, now, ctx->expires, &req);
+	record = record_serialize(ctx->id, now, now + ctx->ttl, &req);
 	create_request_finish(&req);
 	if (record == NULL ||
-	    session_store_create_session(api->sessions, ctx->id, record,
-	                                 ctx->ttl, ctx->expires_at,
-	                                 ctx->expires, api->cfg->max_sessions,
-	                                 on_created, ctx) != REDIS_SUBMIT_OK) {
+	    session_store_create_session(
+	        api->sessions, ctx->id, record, ctx->ttl, ctx->expires_at,
+	        api->cfg->max_sessions, on_created, ctx) != REDIS_SUBMIT_OK) {
 		free(record);
 		free(ctx);
 		reply_unavailable(call);
@@ -163,22 +160,45 @@ reply_invalid(struct http_call *call, int status, const char *reason,
 	reply_json(call, status, obj);
 }
 
-/* The 200 answer, cut from the updated record (record_answer()): no
- * parsing on the hot path. */
+/* A record that is no JSON object with the §4 fields: Redis is healthy,
+ * so this is neither a 503 nor "redis_healthy": false. */
 static void
-reply_valid(struct http_call *call, const char *text, size_t len)
+reply_corrupt(struct http_call *call, const char *id)
+{
+	log_error("corrupt session record session=%.8s", id);
+	reply_detail(call, 500, "corrupt session record");
+}
+
+/* The 200 answer: cut from a record in the service's own layout
+ * (record_answer(): no parsing on the hot path), else built from any
+ * other writer's (record_answer_general()). */
+static void
+reply_valid(struct http_call *call, const char *id, const char *text,
+            size_t len)
 {
 	static const char head[] = "{\"valid\":true,";
 	struct record_answer a;
+	char *answer;
+	size_t answer_len;
 
-	if (!record_answer(text, len, &a)) {
-		log_error("stored session record is unreadable");
-		reply_unavailable(call);
+	if (record_answer(text, len, &a)) {
+		reply_json_text(call, 200, 3,
+		                (const char *const[]){head, a.used_at, a.rest},
+		                (const size_t[]){sizeof(head) - 1,
+		                                 a.used_at_len, a.rest_len});
 		return;
 	}
-	reply_json_text(
-	    call, 200, 3, (const char *const[]){head, a.used_at, a.rest},
-	    (const size_t[]){sizeof(head) - 1, a.used_at_len, a.rest_len});
+	answer = record_answer_general(text, len);
+	if (answer == NULL) {
+		/* The script reads no more than record_parse() does (see
+		 * sessions.c), so only running out of memory lands here. */
+		reply_corrupt(call, id);
+		return;
+	}
+	answer_len = strlen(answer);
+	reply_json_text(call, 200, 1, (const char *const[]){answer},
+	                &answer_len);
+	free(answer);
 }
 
 /* What the validate reply needs once Redis has answered. */
@@ -201,7 +221,10 @@ on_validated(void *arg, enum redis_outcome outcome, const struct redisReply *r)
 	switch (result) {
 	case STORE_OK:
 		metrics_validation(api->metrics, VALIDATION_OK);
-		reply_valid(call, record, len);
+		reply_valid(call, ctx->id, record, len);
+		break;
+	case STORE_CORRUPT:
+		reply_corrupt(call, ctx->id);
 		break;
 	case STORE_NOT_FOUND:
 		metrics_validation(api->metrics, VALIDATION_NOT_FOUND);

@@ -25,7 +25,9 @@ static_covers(const void *ctx, const char *path)
 }
 
 /* Serving the iframe page with a live session's id marks it opened.  The
- * page never waits for that, and is served whether Redis answers or not. */
+ * page never waits for that, and is served whether Redis answers or not;
+ * the store drops marks beyond its cap, so that a flood of page loads
+ * costs Redis a bounded number of commands. */
 static void
 mark_opened(const struct api *api, const char *query)
 {

@@ -1,5 +1,6 @@
 #include "reply.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -37,38 +38,72 @@ record_access(const struct http_call *call, int status)
 	         seconds * 1000.0);
 }
 
-void
-reply_send(struct http_call *call, int status, const char *content_type,
-           struct evbuffer *body)
+/* The headers every reply carries, and the body: Content-Length always
+ * (evhttp leaves it out of replies to HTTP/1.0 and HEAD requests), but
+ * never on a 204, which has no body by definition; a reply to HEAD gets
+ * the length and no body, which evhttp would otherwise send and so corrupt
+ * the next reply on a kept-alive connection.  Then sends. */
+static void
+send_framed(struct evhttp_request *req, bool head, int status,
+            const char *content_type, bool cacheable, bool close,
+            struct evbuffer *body)
 {
-	struct evkeyvalq *headers =
-	    evhttp_request_get_output_headers(call->req);
+	struct evkeyvalq *headers = evhttp_request_get_output_headers(req);
 	size_t len = body != NULL ? evbuffer_get_length(body) : 0;
-	struct evhttp_request *req;
 
 	if (content_type != NULL)
 		evhttp_add_header(headers, "Content-Type", content_type);
 	evhttp_add_header(headers, "X-Content-Type-Options", "nosniff");
-	if (!call->cacheable)
+	if (!cacheable)
 		evhttp_add_header(headers, "Cache-Control", "no-store");
-	if (call->close_connection || server_is_stopping(call->server))
+	if (close)
 		evhttp_add_header(headers, "Connection", "close");
-	if (call->method == HTTP_HEAD) {
-		/* evhttp would send the body of a HEAD reply, corrupting the
-		 * next reply on a kept-alive connection: send the length and
-		 * nothing else. */
+	if (status != 204) {
 		char n[32];
 
 		snprintf(n, sizeof(n), "%zu", len);
 		evhttp_add_header(headers, "Content-Length", n);
-		if (body != NULL)
-			evbuffer_drain(body, len);
+	}
+	if (head && body != NULL) {
+		evbuffer_drain(body, len);
 		body = NULL;
 	}
-	record_access(call, status);
-	req = call->req;
-	server_release_call(call);
 	evhttp_send_reply(req, status, NULL, body);
+}
+
+void
+reply_send(struct http_call *call, int status, const char *content_type,
+           struct evbuffer *body)
+{
+	struct evhttp_request *req = call->req;
+	bool head = call->method == HTTP_HEAD, cacheable = call->cacheable;
+	bool close = call->close_connection || server_is_stopping(call->server);
+
+	record_access(call, status);
+	server_release_call(call);
+	send_framed(req, head, status, content_type, cacheable, close, body);
+}
+
+void
+reply_no_memory(struct evhttp_request *req)
+{
+	static const char text[] =
+	    "{\"detail\": \"service temporarily unavailable\"}";
+	struct evbuffer *body = evbuffer_new();
+
+	/* Without a buffer, the reply goes out empty (and says so). */
+	if (body != NULL &&
+	    evbuffer_add_reference(body, text, strlen(text), NULL, NULL) != 0) {
+		evbuffer_free(body);
+		body = NULL;
+	}
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After",
+	                  "1");
+	send_framed(req, evhttp_request_get_command(req) == EVHTTP_REQ_HEAD,
+	            503, body != NULL ? "application/json" : NULL, false, true,
+	            body);
+	if (body != NULL)
+		evbuffer_free(body);
 }
 
 void

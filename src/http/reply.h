@@ -9,6 +9,7 @@
 #include "call.h"
 
 struct evbuffer;
+struct evhttp_request;
 struct json_object;
 
 /* Adds a header to the reply that will be sent for call. */
@@ -16,8 +17,9 @@ void reply_add_header(struct http_call *call, const char *name,
                       const char *value);
 
 /* Sends status with body (may be NULL, which means empty); the body's
- * contents are moved out of the buffer.  A HEAD request gets the headers
- * and Content-Length only. */
+ * contents are moved out of the buffer.  Every reply but a 204 carries
+ * Content-Length; a HEAD request gets the headers and Content-Length
+ * only. */
 void reply_send(struct http_call *call, int status, const char *content_type,
                 struct evbuffer *body);
 
@@ -30,6 +32,11 @@ void reply_json(struct http_call *call, int status, struct json_object *obj);
 
 /* Sends {"detail": detail}. */
 void reply_detail(struct http_call *call, int status, const char *detail);
+
+/* The answer to a request that has no call because memory ran out:
+ * 503 {"detail": "service temporarily unavailable"}, Retry-After: 1,
+ * connection closed; counted nowhere. */
+void reply_no_memory(struct evhttp_request *req);
 
 /* The §6 answer while Redis cannot serve the request: 503
  * {"detail": "service temporarily unavailable", "redis_healthy": false}

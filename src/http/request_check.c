@@ -1,5 +1,6 @@
 #include "request_check.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
 #include <strings.h>
@@ -9,24 +10,31 @@
 #include <event2/keyvalq_struct.h>
 
 const char *
-request_check(const struct evkeyvalq *headers, int major, int minor)
+request_check(const struct evkeyvalq *headers, enum http_method method,
+              int major, int minor)
 {
 	const struct evkeyval *h;
-	int count = 0, hosts = 0, lengths = 0, encodings = 0;
+	int count = 0, hosts = 0;
+	bool length = false, chunked = false;
 	size_t size = 0;
 
 	if (major != 1 || (minor != 0 && minor != 1))
 		return "unsupported HTTP version";
+	/* A tunnel, not a request for this service: after it, the bytes on
+	 * the connection would no longer be HTTP. */
+	if (method == HTTP_CONNECT)
+		return "CONNECT is not supported";
 	TAILQ_FOREACH(h, headers, next)
 	{
 		count++;
 		size += strlen(h->key) + strlen(h->value) + 4; /* ": ", CRLF */
-		if (strcasecmp(h->key, "Host") == 0)
+		if (strcasecmp(h->key, "Host") == 0) {
 			hosts++;
-		else if (strcasecmp(h->key, "Content-Length") == 0)
-			lengths++;
-		else if (strcasecmp(h->key, "Transfer-Encoding") == 0)
-			encodings++;
+		} else if (strcasecmp(h->key, "Content-Length") == 0) {
+			length = true;
+		} else if (strcasecmp(h->key, "Transfer-Encoding") == 0) {
+			chunked = true;
+		}
 	}
 	if (count > REQUEST_HEADERS_MAX)
 		return "too many headers";
@@ -35,9 +43,11 @@ request_check(const struct evkeyvalq *headers, int major, int minor)
 	if (minor == 1 && hosts != 1)
 		return hosts == 0 ? "HTTP/1.1 request without Host"
 		                  : "more than one Host header";
-	if (lengths > 1)
-		return "more than one Content-Length";
-	if (lengths > 0 && encodings > 0)
-		return "both Content-Length and Transfer-Encoding";
+	if ((length || chunked) &&
+	    (method == HTTP_HEAD || method == HTTP_TRACE))
+		return method == HTTP_HEAD ? "HEAD request with a body"
+		                           : "TRACE request with a body";
+	if (chunked && minor == 0)
+		return "Transfer-Encoding in an HTTP/1.0 request";
 	return NULL;
 }

@@ -1,17 +1,21 @@
 #include "server.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/http_struct.h>
 #include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
+#include <event2/util.h>
 
 #include "../clock.h"
 #include "../log.h"
 #include "call.h"
 #include "conns.h"
+#include "listen_socket.h"
 #include "reply.h"
 #include "request_check.h"
 
@@ -86,19 +90,37 @@ route_call(struct server *srv, struct http_call *call)
 	}
 }
 
+/* Refuses the request and closes its connection: what follows it on the
+ * connection cannot be trusted to start a request. */
+static void
+refuse(struct http_call *call, int status, const char *why)
+{
+	/* evhttp answers in the request's version: say 1.1 rather than echo
+	 * one we refuse. */
+	call->req->major = 1;
+	call->req->minor = 1;
+	/* After a reply to CONNECT evhttp keeps the connection whatever the
+	 * headers say (a tunnel would follow): answer as for any method. */
+	if (call->req->type == EVHTTP_REQ_CONNECT)
+		call->req->type = EVHTTP_REQ_GET;
+	call->close_connection = true;
+	reply_detail(call, status, why);
+}
+
 /* evhttp's entry point for every request. */
 static void
 on_request(struct evhttp_request *req, void *arg)
 {
 	struct server *srv = arg;
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
-	struct http_call *call = calloc(1, sizeof(*call));
 	const char *path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
-	const char *why;
+	const char *why =
+	    conns_request_done(&srv->conns, evhttp_request_get_connection(req));
+	struct http_call *call = calloc(1, sizeof(*call));
 
 	if (call == NULL) {
 		log_error("out of memory for a request");
-		evhttp_send_error(req, 503, NULL);
+		reply_no_memory(req);
 		return;
 	}
 	call->req = req;
@@ -109,16 +131,15 @@ on_request(struct evhttp_request *req, void *arg)
 	call->query = uri != NULL ? evhttp_uri_get_query(uri) : NULL;
 	call->start_us = clock_monotonic_us();
 	srv->inflight++;
-	conns_request_done(&srv->conns, evhttp_request_get_connection(req));
-	why = request_check(evhttp_request_get_input_headers(req), req->major,
-	                    req->minor);
+	if (why == NULL)
+		why = request_check(evhttp_request_get_input_headers(req),
+		                    call->method, req->major, req->minor);
 	if (why != NULL) {
-		/* evhttp answers in the request's version: say 1.1 rather
-		 * than echo one we refuse. */
-		req->major = 1;
-		req->minor = 1;
-		call->close_connection = true;
-		reply_detail(call, 400, why);
+		refuse(call, 400, why);
+		return;
+	}
+	if (strlen(evhttp_request_get_uri(req)) > REQUEST_TARGET_MAX) {
+		refuse(call, 414, "request-target over 8192 bytes");
 		return;
 	}
 	if (evbuffer_get_length(evhttp_request_get_input_buffer(req)) >
@@ -127,6 +148,19 @@ on_request(struct evhttp_request *req, void *arg)
 		return;
 	}
 	route_call(srv, call);
+}
+
+static void check_drained(struct server *srv);
+
+/* A reply handed to evhttp will never be written: its connection closed
+ * first (the client reset it mid-response). */
+static void
+on_reply_lost(void *arg)
+{
+	struct server *srv = arg;
+
+	srv->inflight--;
+	check_drained(srv);
 }
 
 struct server *
@@ -141,7 +175,7 @@ server_create(struct event_base *base, const struct server_options *opt)
 	srv->http = evhttp_new(base);
 	if (srv->http == NULL ||
 	    !conns_init(&srv->conns, base, opt->max_connections,
-	                opt->request_timeout_seconds)) {
+	                opt->request_timeout_seconds, on_reply_lost, srv)) {
 		if (srv->http != NULL)
 			evhttp_free(srv->http);
 		conns_finish(&srv->conns);
@@ -166,16 +200,32 @@ server_create(struct event_base *base, const struct server_options *opt)
 bool
 server_listen(struct server *srv, const char *host, int port)
 {
-	srv->listener =
-	    evhttp_bind_socket_with_handle(srv->http, host, (ev_uint16_t)port);
-	if (srv->listener == NULL) {
-		log_error("cannot listen host=%s port=%d", host, port);
+	int fd = listen_socket_open(host, port);
+	struct evconnlistener *listener;
+
+	if (fd < 0)
 		return false;
+	/* Backlog 0: listen_socket_open() has listened already. */
+	listener = evconnlistener_new(
+	    srv->base, NULL, NULL,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, fd);
+	if (listener == NULL) {
+		evutil_closesocket(fd);
+		goto out_of_memory;
 	}
-	conns_attach_listener(&srv->conns,
-	                      evhttp_bound_socket_get_listener(srv->listener));
+	srv->listener = evhttp_bind_listener(srv->http, listener);
+	if (srv->listener == NULL) {
+		evconnlistener_free(listener);
+		goto out_of_memory;
+	}
+	if (!conns_attach_listener(&srv->conns, listener))
+		goto out_of_memory;
 	log_info("listening host=%s port=%d", host, port);
 	return true;
+out_of_memory:
+	log_error("cannot listen host=%s port=%d error=\"out of memory\"", host,
+	          port);
+	return false;
 }
 
 static void
@@ -193,7 +243,7 @@ void
 server_stop(struct server *srv, void (*drained)(void *arg), void *arg)
 {
 	if (srv->listener != NULL) {
-		conns_attach_listener(&srv->conns, NULL);
+		conns_detach_listener(&srv->conns);
 		evhttp_del_accept_socket(srv->http, srv->listener);
 		srv->listener = NULL;
 	}
@@ -233,7 +283,7 @@ on_reply_written(struct evhttp_request *req, void *arg)
 {
 	struct server *srv = arg;
 
-	(void)req;
+	conns_reply_written(&srv->conns, evhttp_request_get_connection(req));
 	srv->inflight--;
 	check_drained(srv);
 }
@@ -253,6 +303,7 @@ server_release_call(struct http_call *call)
 		return;
 	}
 	evhttp_request_set_on_complete_cb(req, on_reply_written, srv);
+	conns_reply_sending(&srv->conns, evhttp_request_get_connection(req));
 }
 
 void
@@ -260,6 +311,10 @@ server_destroy(struct server *srv)
 {
 	if (srv == NULL)
 		return;
+	/* Closing the connections settles replies cut short: nobody waits
+	 * for the drain any more. */
+	srv->drained = NULL;
+	conns_detach_listener(&srv->conns);
 	evhttp_free(srv->http);
 	conns_finish(&srv->conns);
 	free(srv);

@@ -1,5 +1,6 @@
 #include "record.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,10 +9,12 @@
 
 #include "../clock.h"
 #include "create_request.h"
-#include "json_input.h"
 
 /* The fixed part of a record: the flags, the id and both timestamps. */
 #define RECORD_HEAD_MAX 192
+/* Nesting a stored record may have: json-c allows one level less than
+ * its depth, cjson (which the scripts read records with) 1000. */
+#define RECORD_DEPTH 1024
 
 char *
 record_serialize(const char *session_id, time_t created, time_t expires,
@@ -112,11 +115,45 @@ has_bool(struct json_object *obj, const char *key)
 	       json_object_is_type(v, json_type_boolean);
 }
 
+/* Any JSON text that the scripts' general path accepts (store/sessions.c):
+ * unlike a client's input (json_input.h), a stored record may hold what
+ * other writers put in strings.  \u0000 is refused, as by the scripts:
+ * json-c would cut a key at it, and "session_id\u0000x" would stand for
+ * "session_id". */
+static struct json_object *
+parse_stored(const char *text, size_t len)
+{
+	static const char nul[] = "\\u0000";
+	struct json_tokener *tok;
+	struct json_object *obj;
+	size_t end;
+
+	if (len > INT32_MAX || memmem(text, len, nul, sizeof(nul) - 1) != NULL)
+		return NULL;
+	tok = json_tokener_new_ex(RECORD_DEPTH);
+	if (tok == NULL)
+		return NULL;
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	obj = json_tokener_parse_ex(tok, text, (int)len);
+	end = json_tokener_get_parse_end(tok);
+	while (obj != NULL && end < len &&
+	       (text[end] == ' ' || text[end] == '\t' || text[end] == '\n' ||
+	        text[end] == '\r'))
+		end++;
+	if (obj != NULL &&
+	    (json_tokener_get_error(tok) != json_tokener_success ||
+	     end != len)) {
+		json_object_put(obj);
+		obj = NULL;
+	}
+	json_tokener_free(tok);
+	return obj;
+}
+
 struct json_object *
 record_parse(const char *text, size_t len)
 {
-	const char *why;
-	struct json_object *obj = json_input_parse(text, len, &why);
+	struct json_object *obj = parse_stored(text, len);
 
 	if (obj == NULL)
 		return NULL;
@@ -128,4 +165,45 @@ record_parse(const char *text, size_t len)
 		return NULL;
 	}
 	return obj;
+}
+
+/* Copies member key of from into to, when from has it. */
+static void
+copy_member(struct json_object *to, struct json_object *from, const char *key)
+{
+	struct json_object *v;
+
+	if (json_object_object_get_ex(from, key, &v))
+		json_object_object_add(to, key, json_object_get(v));
+}
+
+char *
+record_answer_general(const char *text, size_t len)
+{
+	static const char *const members[] = {"used_at",    "session_id",
+	                                      "created_at", "expires_at",
+	                                      "user_id",    "metadata"};
+	struct json_object *record = record_parse(text, len);
+	struct json_object *answer;
+	const char *json;
+	char *out = NULL;
+
+	if (record == NULL)
+		return NULL;
+	answer = json_object_new_object();
+	if (answer != NULL && has_string(record, "used_at")) {
+		json_object_object_add(answer, "valid",
+		                       json_object_new_boolean(1));
+		for (size_t i = 0; i < sizeof(members) / sizeof(members[0]);
+		     i++)
+			copy_member(answer, record, members[i]);
+		json = json_object_to_json_string_ext(
+		    answer,
+		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+		if (json != NULL)
+			out = strdup(json);
+	}
+	json_object_put(answer);
+	json_object_put(record);
+	return out;
 }

@@ -4,9 +4,12 @@
  *   {"used":false,"iframe_opened":false,"session_id":...}
  * and marking used turns the head into {"used":true,"used_at":"...",
  * so that the Redis scripts can check and flip the flags by position,
- * before any field a client chose.  Readers use record_parse(), except
- * validate-session, which answers from the head by position
- * (record_answer()).
+ * before any field a client chose: the fast path.  Any other writer's
+ * record (SPEC §4: any JSON object with the fields, in any order and
+ * spacing) takes the general path, which parses it: record_parse() here,
+ * cjson in the scripts (store/sessions.c says how the two agree).
+ * validate-session answers from the head by position (record_answer())
+ * and from any other record with record_answer_general().
  */
 #ifndef IFRAME_AUTH_SESSION_RECORD_H
 #define IFRAME_AUTH_SESSION_RECORD_H
@@ -30,8 +33,9 @@ struct create_request;
 char *record_serialize(const char *session_id, time_t created, time_t expires,
                        const struct create_request *req);
 
-/* Parses a stored record and checks its required fields (session_id,
- * created_at, expires_at, used, iframe_opened).  NULL when malformed. */
+/* Parses a stored record, whoever wrote it, and checks its required
+ * fields (session_id, created_at, expires_at, used, iframe_opened).  NULL
+ * when it is corrupt. */
 struct json_object *record_parse(const char *text, size_t len);
 
 /* The 200 answer of validate-session in two pieces of a record that the
@@ -50,5 +54,12 @@ struct record_answer {
  * validate-session.  False when the head is not the one the service
  * writes. */
 bool record_answer(const char *text, size_t len, struct record_answer *out);
+
+/* The general path: the whole 200 answer of validate-session from any
+ * record that record_parse() reads and that has been marked used (it has
+ * used_at), with the same members in the same order as the fast path
+ * (user_id and metadata when the record has them).  NULL when there is no
+ * such answer or no memory.  Free with free(). */
+char *record_answer_general(const char *text, size_t len);
 
 #endif

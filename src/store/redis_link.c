@@ -19,16 +19,19 @@
 #define BACKOFF_FIRST_MS 50
 #define BACKOFF_MAX_MS   2000
 #define HANDSHAKE_MAX    16
+/* A link on which commands wait and nothing at all has been read for this
+ * many deadlines is dropped: Redis is frozen or gone, not merely slow.
+ * One deadline would drop it for any single command that Redis is slow to
+ * reach (a long script, a fork), which is what the per-command deadline
+ * already answers; two tell a stall from a slow command, and still answer
+ * what waits behind a frozen Redis at once (measured in the README). */
+#define STALL_DEADLINES 2
 /* The largest array any reply of ours holds is a page of the admin list
  * (two entries per session, count <= 1000, and SCAN may return a few
  * times COUNT).  hiredis allocates an announced array whole before a
  * byte of it arrives: a peer announcing 200 million elements would cost
  * gigabytes and seconds of the loop. */
 #define REPLY_ARRAY_MAX 100000
-
-/* Set when that cap refused an array, to say so instead of hiredis's "Out
- * of memory".  The service has one thread. */
-static bool array_refused;
 
 enum link_state {
 	LINK_DOWN,       /* waiting for the retry timer */
@@ -64,6 +67,7 @@ struct redis_link {
 	/* timeout_ms as a libevent common timeout: every command's deadline
 	 * has this duration, so adding and removing one is O(1). */
 	const struct timeval *command_timeout;
+	int stall_ms; /* STALL_DEADLINES deadlines */
 	size_t max_pending;
 	struct metrics *metrics;
 
@@ -72,13 +76,23 @@ struct redis_link {
 	struct resolve *resolve;
 	struct event *retry_timer;
 	struct event *connect_timer; /* bounds resolve + connect + handshake */
+	struct event *stall_timer;   /* checks that Redis still answers */
 	int backoff_ms;
+	/* The last drop was a wrong node's error: the next link_up keeps the
+	 * backoff, so that a replica behind the address is asked again at
+	 * most every 2 s, not at every write. */
+	bool keep_backoff;
 	int handshake_left;
 	uint64_t handshake_sent_us;
 	struct handshake_command handshake[HANDSHAKE_MAX];
 	int handshake_count;
 
-	size_t pending;
+	size_t pending;   /* callers still waiting for their answer */
+	size_t in_flight; /* commands sent and not yet replied to, including
+	                     those whose caller had its deadline */
+	uint64_t quiet_since_us; /* the last reply, or the first command
+	                            sent after an idle moment */
+	uint64_t timeouts;
 	uint64_t reconnects;
 	bool ever_up;
 	bool failing; /* a failure was already logged at WARNING */
@@ -86,9 +100,10 @@ struct redis_link {
 };
 
 /*
- * One submitted command.  It lives until hiredis calls back, which may be
- * after the caller was answered by the deadline: "answered" makes sure the
- * caller hears exactly once.
+ * One submitted command, hiredis's privdata.  It lives until hiredis calls
+ * back, which may be long after the caller was answered by the deadline:
+ * "answered" makes sure the caller hears exactly once, and nothing of the
+ * caller's is touched after that.
  */
 struct redis_op {
 	struct redis_link *link;
@@ -131,6 +146,7 @@ link_down(struct redis_link *link, const char *why)
 		return;
 	link->state = LINK_DOWN;
 	event_del(link->connect_timer);
+	event_del(link->stall_timer);
 	snprintf(link->last_error, sizeof(link->last_error), "%s", why);
 	link_target(link, target, sizeof(target));
 	if (was_up)
@@ -180,7 +196,9 @@ link_up(struct redis_link *link)
 
 	event_del(link->connect_timer);
 	link->state = LINK_UP;
-	link->backoff_ms = BACKOFF_FIRST_MS;
+	if (!link->keep_backoff)
+		link->backoff_ms = BACKOFF_FIRST_MS;
+	link->keep_backoff = false;
 	link->last_error[0] = '\0';
 	if (link->ever_up)
 		link->reconnects++;
@@ -269,24 +287,28 @@ on_connect(const redisAsyncContext *cac, int status)
 		log_error("redis handshake could not be queued");
 }
 
+#if HIREDIS_MAJOR >= 1
+/* hiredis 1.x checks an announced array's size itself, before allocating
+ * it, and fails the connection with "Multi-bulk length out of range". */
 static void
-on_disconnect(const redisAsyncContext *ac, int status)
+cap_reply_arrays(redisAsyncContext *ac)
 {
-	struct redis_link *link = ac->data;
-
-	if (ac != link->ac)
-		return; /* we dropped it ourselves */
-	link->ac = NULL;
-	if (array_refused) {
-		array_refused = false;
-		link_down(link, "reply announced an array over the limit");
-		return;
-	}
-	link_down(link, status == REDIS_OK ? "connection closed" : ac->errstr);
+	ac->c.reader->maxelements = REPLY_ARRAY_MAX;
 }
 
-/* hiredis 0.14's constructor (1.x passes size_t and has maxelements). */
+/* hiredis 1.x names the refusal itself. */
+static bool
+took_array_refusal(void)
+{
+	return false;
+}
+#else
+/* hiredis 0.14 has no such check, and its constructor takes an int: ours
+ * wraps it.  array_refused is set when the cap refused an array, to say so
+ * instead of hiredis's "Out of memory".  The service has one thread. */
+static bool array_refused;
 static void *(*hiredis_create_array)(const redisReadTask *task, int n);
+
 /* hiredis's own array constructor, refusing announced sizes no reply of
  * ours reaches; NULL makes the reader fail and the link drop. */
 static void *
@@ -311,6 +333,33 @@ cap_reply_arrays(redisAsyncContext *ac)
 		capped.createArray = create_capped_array;
 	}
 	ac->c.reader->fn = &capped;
+	array_refused = false;
+}
+
+/* True, once, when the cap refused an array on this connection. */
+static bool
+took_array_refusal(void)
+{
+	bool refused = array_refused;
+
+	array_refused = false;
+	return refused;
+}
+#endif
+
+static void
+on_disconnect(const redisAsyncContext *ac, int status)
+{
+	struct redis_link *link = ac->data;
+
+	if (ac != link->ac)
+		return; /* we dropped it ourselves */
+	link->ac = NULL;
+	if (took_array_refusal()) {
+		link_down(link, "reply announced an array over the limit");
+		return;
+	}
+	link_down(link, status == REDIS_OK ? "connection closed" : ac->errstr);
 }
 
 /* Starts a connection to ip (NULL for the Unix socket). */
@@ -333,7 +382,6 @@ link_open(struct redis_link *link, const char *ip)
 	}
 	ac->data = link;
 	link->ac = ac;
-	array_refused = false;
 	cap_reply_arrays(ac);
 	if (redisLibeventAttach(ac, link->base) != REDIS_OK ||
 	    redisAsyncSetConnectCallback(ac, on_connect) != REDIS_OK ||
@@ -439,6 +487,30 @@ on_connect_timer(evutil_socket_t fd, short what, void *arg)
 	link_drop(link, why);
 }
 
+/* Drops the link once commands have waited STALL_DEADLINES deadlines with
+ * nothing read; until then it looks again when that time is up. */
+static void
+on_stall_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct redis_link *link = arg;
+	uint64_t quiet_us, stall_us = (uint64_t)link->stall_ms * 1000;
+	char why[64];
+
+	(void)fd;
+	(void)what;
+	if (link->in_flight == 0)
+		return;
+	quiet_us = clock_monotonic_us() - link->quiet_since_us;
+	if (quiet_us < stall_us) {
+		set_timer_ms(link->stall_timer,
+		             (int)((stall_us - quiet_us + 999) / 1000));
+		return;
+	}
+	snprintf(why, sizeof(why), "nothing read from redis for %d ms",
+	         link->stall_ms);
+	link_drop(link, why);
+}
+
 static char *
 copy_or_null(const char *s)
 {
@@ -462,15 +534,18 @@ redis_link_create(struct event_base *base, struct evdns_base *dns,
 	snprintf(link->db, sizeof(link->db), "%d", opt->db);
 	link->port = opt->port;
 	link->timeout_ms = opt->timeout_ms;
+	link->stall_ms = STALL_DEADLINES * opt->timeout_ms;
 	link->max_pending = opt->max_pending;
 	link->metrics = opt->metrics;
 	link->backoff_ms = BACKOFF_FIRST_MS;
 	link->retry_timer = evtimer_new(base, on_retry_timer, link);
 	link->connect_timer = evtimer_new(base, on_connect_timer, link);
+	link->stall_timer = evtimer_new(base, on_stall_timer, link);
 	timeout = clock_timeval_ms(opt->timeout_ms);
 	link->command_timeout = event_base_init_common_timeout(base, &timeout);
 	if (link->host == NULL || link->retry_timer == NULL ||
-	    link->connect_timer == NULL || link->command_timeout == NULL) {
+	    link->connect_timer == NULL || link->stall_timer == NULL ||
+	    link->command_timeout == NULL) {
 		redis_link_destroy(link);
 		return NULL;
 	}
@@ -521,6 +596,8 @@ redis_link_destroy(struct redis_link *link)
 		event_free(link->retry_timer);
 	if (link->connect_timer != NULL)
 		event_free(link->connect_timer);
+	if (link->stall_timer != NULL)
+		event_free(link->stall_timer);
 	for (int i = 0; i < link->handshake_count; i++)
 		redisFreeCommand(link->handshake[i].wire);
 	free(link->host);
@@ -542,41 +619,80 @@ op_answer(struct redis_op *op, enum redis_outcome outcome,
 	op->fn(op->arg, outcome, reply);
 }
 
+/*
+ * Error replies meaning the connection reaches the wrong node or lost its
+ * authentication: a replica (READONLY), a replica cut off from its master
+ * (MASTERDOWN), a server that no longer knows our AUTH (NOAUTH).  Every
+ * later command would get the same, so the link is reopened with the whole
+ * handshake: a managed Redis failing over behind one name is found again.
+ * Returns the error's code, or NULL for any other error.
+ */
+static const char *
+wrong_node_code(const redisReply *reply)
+{
+	static const char *const codes[] = {"READONLY", "NOAUTH", "MASTERDOWN"};
+	size_t len = strcspn(reply->str, " ");
+
+	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
+		if (strlen(codes[i]) == len &&
+		    memcmp(reply->str, codes[i], len) == 0)
+			return codes[i];
+	}
+	return NULL;
+}
+
 static void
 on_op_reply(redisAsyncContext *ac, void *r, void *privdata)
 {
 	struct redis_op *op = privdata;
+	struct redis_link *link = op->link;
 	const redisReply *reply = r;
+	const char *code = NULL;
+	char why[64];
 
-	(void)ac;
-	if (reply != NULL && !op->answered)
-		metrics_redis_round_trip(
-		    op->link->metrics,
-		    (double)(clock_monotonic_us() - op->start_us) / 1e6);
-	if (reply == NULL)
+	link->in_flight--;
+	if (reply == NULL) {
 		op_answer(op, REDIS_LINK_LOST, NULL);
-	else if (reply->type == REDIS_REPLY_ERROR)
-		op_answer(op, REDIS_ERROR_REPLY, reply);
+		free(op);
+		return;
+	}
+	link->quiet_since_us = clock_monotonic_us();
+	if (op->answered)
+		log_debug("late redis reply ignored, its caller had its "
+		          "deadline");
 	else
+		metrics_redis_round_trip(
+		    link->metrics,
+		    (double)(link->quiet_since_us - op->start_us) / 1e6);
+	if (reply->type == REDIS_REPLY_ERROR) {
+		code = wrong_node_code(reply);
+		op_answer(op, REDIS_ERROR_REPLY, reply);
+	} else {
 		op_answer(op, REDIS_REPLIED, reply);
+	}
 	free(op);
+	/* After this caller's answer: the others waiting get theirs from
+	 * the drop. */
+	if (code != NULL && link->ac == ac) {
+		snprintf(why, sizeof(why), "%s reply", code);
+		link_drop(link, why);
+		link->keep_backoff = true;
+	}
 }
 
+/* The caller hears REDIS_TIMED_OUT; the command stays on the connection,
+ * and its reply, when it comes, is read and ignored. */
 static void
 on_op_deadline(evutil_socket_t fd, short what, void *arg)
 {
 	struct redis_op *op = arg;
-	struct redis_link *link = op->link;
-	char why[64];
 
 	(void)fd;
 	(void)what;
+	op->link->timeouts++;
+	log_debug("redis command timed out after %d ms, link kept",
+	          op->link->timeout_ms);
 	op_answer(op, REDIS_TIMED_OUT, NULL);
-	/* A Redis that misses a deadline is frozen or overwhelmed: drop the
-	 * connection so that everything else waiting is answered now, not
-	 * one deadline at a time.  This frees op. */
-	snprintf(why, sizeof(why), "no reply within %d ms", link->timeout_ms);
-	link_drop(link, why);
 }
 
 enum redis_submit
@@ -587,7 +703,7 @@ redis_link_submit_wire(struct redis_link *link, redis_reply_fn fn, void *arg,
 
 	if (link->state != LINK_UP || link->ac == NULL)
 		return REDIS_SUBMIT_DOWN;
-	if (link->pending >= link->max_pending)
+	if (link->in_flight >= link->max_pending)
 		return REDIS_SUBMIT_FULL;
 	op = calloc(1, sizeof(*op));
 	if (op == NULL)
@@ -602,6 +718,12 @@ redis_link_submit_wire(struct redis_link *link, redis_reply_fn fn, void *arg,
 		return REDIS_SUBMIT_DOWN;
 	}
 	link->pending++;
+	if (link->in_flight++ == 0) {
+		/* Quiet from now on until a reply comes. */
+		link->quiet_since_us = op->start_us;
+		if (!evtimer_pending(link->stall_timer, NULL))
+			set_timer_ms(link->stall_timer, link->stall_ms);
+	}
 	evtimer_assign(&op->deadline, link->base, on_op_deadline, op);
 	evtimer_add(&op->deadline, link->command_timeout);
 	return REDIS_SUBMIT_OK;
@@ -650,4 +772,10 @@ uint64_t
 redis_link_reconnects(const struct redis_link *link)
 {
 	return link->reconnects;
+}
+
+uint64_t
+redis_link_timeouts(const struct redis_link *link)
+{
+	return link->timeouts;
 }

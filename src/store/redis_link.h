@@ -3,9 +3,27 @@
  * The link connects (resolving the host without blocking), authenticates,
  * selects the database and pings; only after those replies does it count
  * as up.  When it drops it reconnects from a timer with backoff (50 ms
- * doubling to 2 s).  Commands carry a deadline (REDIS_TIMEOUT_MS) on a
- * libevent timer; a link that misses a deadline is presumed dead and is
- * dropped, which answers every other waiting command at once.
+ * doubling to 2 s).
+ *
+ * Each command carries a deadline (REDIS_TIMEOUT_MS) on a libevent timer.
+ * A command that misses it is answered REDIS_TIMED_OUT alone: the link
+ * stays up, and the late reply, when it comes, is read and ignored (the
+ * link keeps its own record of the command until then; the caller's is
+ * never touched again).  The link is dropped, answering everything still
+ * waiting at once, only when commands have waited for two whole deadlines
+ * with nothing at all read from Redis: then Redis is frozen or gone, not
+ * merely slow.  Measured with REDIS_TIMEOUT_MS=500: a Redis busy for
+ * 700 ms costs the commands sent in its first 200 ms their 503, and
+ * nothing else; a SIGSTOPped Redis is declared down 1.0 s after the first
+ * unanswered command went out.  Replies come in order, so a slow command
+ * delays those behind it; each of them times out only if it waited a
+ * whole deadline.  max_pending bounds the commands in flight, including
+ * the ones whose callers already had their deadline.
+ *
+ * An error reply READONLY, NOAUTH or MASTERDOWN means the connection
+ * reaches a replica or lost its AUTH: that caller gets REDIS_ERROR_REPLY,
+ * and the link is dropped and reopened with the whole handshake.  While a
+ * node keeps answering so, the reconnects back off as after any drop.
  *
  * The invariant callers rely on: when redis_link_submit() returns
  * REDIS_SUBMIT_OK, the callback runs exactly once, later, never from inside
@@ -33,14 +51,14 @@ struct redis_link_options {
 	int db;
 	const char *password; /* AUTH when non-empty */
 	int timeout_ms;
-	size_t max_pending;
+	size_t max_pending;      /* commands in flight, see below */
 	struct metrics *metrics; /* round trips are observed here */
 };
 
 enum redis_submit {
 	REDIS_SUBMIT_OK,
 	REDIS_SUBMIT_DOWN, /* link not up */
-	REDIS_SUBMIT_FULL, /* max_pending commands already waiting */
+	REDIS_SUBMIT_FULL, /* max_pending commands already in flight */
 };
 
 enum redis_outcome {
@@ -91,7 +109,10 @@ bool redis_link_is_up(const struct redis_link *link);
 uint64_t redis_link_handshake_sent_us(const struct redis_link *link);
 /* Why the link is down, for health answers ("" while up). */
 const char *redis_link_last_error(const struct redis_link *link);
+/* Callers waiting for their answer. */
 size_t redis_link_pending(const struct redis_link *link);
 uint64_t redis_link_reconnects(const struct redis_link *link);
+/* Commands whose caller was answered by the deadline. */
+uint64_t redis_link_timeouts(const struct redis_link *link);
 
 #endif

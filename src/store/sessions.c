@@ -32,65 +32,216 @@
  */
 
 /*
+ * Records written by anyone (SPEC §4).  Every script that reads a record
+ * tries the service's own layout first (record.h: the flags first, checked
+ * by position), and otherwise takes the general path below: any JSON
+ * object with the §4 fields, in any order and spacing.
+ *
+ * cjson reads the record, but never writes it: cjson.encode reorders the
+ * keys, turns [] into {}, escapes '/' and rewrites numbers, which would
+ * damage fields other writers keep there.  An edit is textual instead, at
+ * the value of one top-level member, located by record_members(): every
+ * other byte of the record stays as it was.
+ *
+ * record_read() accepts less than cjson does, so that the service's C side
+ * (record_parse(), json-c) can read everything a script has accepted and
+ * answer for a session that a script has used up: no leading garbage, no
+ * \u0000 (json-c cuts keys at it), and only JSON numbers (cjson also takes
+ * hex, "+1", NaN and Infinity).  Anything else is a corrupt record.  Of
+ * duplicate keys the last one counts, in cjson, record_members() and
+ * json-c alike.
+ */
+#define RECORD_LUA                                                             \
+	"-- Whether t is a number as JSON writes it.\n"                        \
+	"local function strict_number(t)\n"                                    \
+	"  local i = string.match(t, '^%-?0()') or string.match(t, "           \
+	"'^%-?[1-9]%d*()')\n"                                                  \
+	"  if not i then return false end\n"                                   \
+	"  i = string.match(t, '^%.%d+()', i) or i\n"                          \
+	"  i = string.match(t, '^[eE][%+%-]?%d+()', i) or i\n"                 \
+	"  return i == #t + 1\n"                                               \
+	"end\n"                                                                \
+	"-- The record decoded, or nil when it is corrupt.\n"                  \
+	"local function record_read(v)\n"                                      \
+	"  if not string.find(v, '^[ \\t\\r\\n]*{') or string.find(v, "        \
+	"'\\\\u0000', 1, true) then\n"                                         \
+	"    return nil\n"                                                     \
+	"  end\n"                                                              \
+	"  local ok, r = pcall(cjson.decode, v)\n"                             \
+	"  if not ok or type(r.session_id) ~= 'string' or\n"                   \
+	"     type(r.created_at) ~= 'string' or type(r.expires_at) ~= "        \
+	"'string' or\n"                                                        \
+	"     type(r.used) ~= 'boolean' or type(r.iframe_opened) ~= "          \
+	"'boolean' then\n"                                                     \
+	"    return nil\n"                                                     \
+	"  end\n"                                                              \
+	"  local bare = string.gsub(string.gsub(v, '\\\\.', ''), "             \
+	"'\"[^\"]*\"', '\"\"')\n"                                              \
+	"  for t in string.gmatch(bare, '[^ \\t\\r\\n{}%[%],:\"]+') do\n"      \
+	"    if t ~= 'true' and t ~= 'false' and t ~= 'null' and not "         \
+	"strict_number(t) then\n"                                              \
+	"      return nil\n"                                                   \
+	"    end\n"                                                            \
+	"  end\n"                                                              \
+	"  return r\n"                                                         \
+	"end\n"                                                                \
+	"-- The closing quote of the string that opens at i.\n"                \
+	"local function string_end(v, i)\n"                                    \
+	"  while true do\n"                                                    \
+	"    i = string.find(v, '[\"\\\\]', i + 1)\n"                          \
+	"    if string.byte(v, i) == 34 then return i end\n"                   \
+	"    i = i + 1\n"                                                      \
+	"  end\n"                                                              \
+	"end\n"                                                                \
+	"-- The last byte of the value that begins at i.\n"                    \
+	"local function value_end(v, i)\n"                                     \
+	"  local c = string.byte(v, i)\n"                                      \
+	"  if c == 34 then return string_end(v, i) end\n"                      \
+	"  if c ~= 123 and c ~= 91 then return string.find(v, '[ "             \
+	"\\t\\r\\n,}]', i) - 1 end\n"                                          \
+	"  local depth = 0\n"                                                  \
+	"  while true do\n"                                                    \
+	"    i = string.find(v, '[\"{}%[%]]', i)\n"                            \
+	"    c = string.byte(v, i)\n"                                          \
+	"    if c == 34 then\n"                                                \
+	"      i = string_end(v, i)\n"                                         \
+	"    elseif c == 123 or c == 91 then\n"                                \
+	"      depth = depth + 1\n"                                            \
+	"    else\n"                                                           \
+	"      depth = depth - 1\n"                                            \
+	"      if depth == 0 then return i end\n"                              \
+	"    end\n"                                                            \
+	"    i = i + 1\n"                                                      \
+	"  end\n"                                                              \
+	"end\n"                                                                \
+	"-- Top-level key -> {first, last byte of its value}, of a record "    \
+	"that\n"                                                               \
+	"-- record_read() accepted.\n"                                         \
+	"local function record_members(v)\n"                                   \
+	"  local out, i = {}, string.find(v, '{', 1, true) + 1\n"              \
+	"  while true do\n"                                                    \
+	"    local k = string.find(v, '\"', i, true)\n"                        \
+	"    if not k then return out end\n"                                   \
+	"    local e = string_end(v, k)\n"                                     \
+	"    local key = string.sub(v, k + 1, e - 1)\n"                        \
+	"    if string.find(key, '\\\\', 1, true) then key = "                 \
+	"cjson.decode('\"' .. key .. '\"') end\n"                              \
+	"    local s = string.find(v, '[^ \\t\\r\\n:]', e + 1)\n"              \
+	"    e = value_end(v, s)\n"                                            \
+	"    out[key] = {s, e}\n"                                              \
+	"    i = e + 1\n"                                                      \
+	"  end\n"                                                              \
+	"end\n"                                                                \
+	"-- v with the bytes at (from record_members()) replaced by text.\n"   \
+	"local function splice(v, at, text)\n"                                 \
+	"  return string.sub(v, 1, at[1] - 1) .. text .. string.sub(v, at[2] " \
+	"+ 1)\n"                                                               \
+	"end\n"                                                                \
+	"-- Where \"iframe_opened\" begins in a record of the service's own\n" \
+	"-- layout (record.h); nil for any other.\n"                           \
+	"local function own_flags(v)\n"                                        \
+	"  local i = string.match(v, '^{\"used\":false,()') or\n"              \
+	"            string.match(v, "                                         \
+	"'^{\"used\":true,\"used_at\":\"[^\"\\\\]*\",()')\n"                   \
+	"  if i and string.find(v, "                                           \
+	"'^\"iframe_opened\":%a+,\"session_id\":\"', i) then\n"                \
+	"    return i\n"                                                       \
+	"  end\n"                                                              \
+	"end\n"
+
+/*
  * The MAX_SESSIONS accounting costs nothing per session: live sessions are
  * counted by the second they expire in.  The hash auth_sessions_count
- * holds "live", "next" (the earliest of those seconds) and, per expiry
- * second (named by the expires_at text of its sessions), how many sessions
- * end then; the sorted set auth_sessions_expiry scores those seconds.  All
- * of it is on Redis's clock as the service reckons it (redis_clock_ms()),
- * which also stamps the records, so a second's name and score agree.
- * Every create is counted, whatever the cap, so that turning the cap on
- * or revoking never miscounts.  A create retires the seconds that have
- * passed once "next" says some have, at most 4 000 at a time (a quiet
- * day can leave tens of thousands; until they are all retired the count
- * errs high): O(1) commands per create, plus O(log N) per retired second.
+ * holds "live", "next" (the earliest expiry in the set), "retired" (how
+ * many have ever left "live": a running total that the exact walk
+ * reconciles against) and, per expiry second (named by the expires_at
+ * text of its sessions), how many sessions end then; the sorted set
+ * auth_sessions_expiry scores each second with the instant its last key
+ * expires, in seconds with milliseconds, on Redis's clock (TIME inside the
+ * script).  Every create is counted, whatever the cap, so that turning the
+ * cap on or revoking never miscounts.  A create retires the seconds whose
+ * keys have all expired once "next" says some have, at most 4 000 at a
+ * time (a quiet day can leave tens of thousands; until they are all
+ * retired the count errs high): O(1) commands per create, plus O(log N)
+ * per retired second.
+ *
+ * Retiring on time: Redis expires a key once its clock in milliseconds is
+ * past the key's "when" (now > when), where SETEX set when to mstime() +
+ * ttl, mstime() being TIME rounded down to the millisecond.  The score is
+ * TIME read after the SETEX, rounded down the same way, plus the ttl: never
+ * before the key's when, and microseconds after it.  A second is retired
+ * when TIME is past its score, so as soon as Redis has expired its keys.
+ * (A whole-second score from an older version retires within that second.)
+ *
+ * Healing: counts whose expiry set was lost (eviction, DEL) can never be
+ * retired, so "live" would never come down.  Every counted session has its
+ * second in the set, so an empty set with "live" not 0 means that: the
+ * create resets the hash (keeping "retired").  The sessions still live
+ * then are counted again by the next exact walk (count_lua, reconcile_lua).
  */
 
 /* KEYS: session, stats, expiry set, counts.  ARGV: record, ttl, cap,
- * expires_at, expires, now (seconds).  1: written, 0: over the cap. */
+ * expires_at.  1: written, 0: over the cap. */
 static const char create_lua[] =
     "#!lua\n"
-    "local at, now = tonumber(ARGV[5]), tonumber(ARGV[6])\n"
-    "local c = redis.call('HMGET', KEYS[4], 'live', 'next')\n"
+    "local function now_ms()\n"
+    "  local t = redis.call('TIME')\n"
+    "  return t[1] * 1000 + math.floor(t[2] / 1000)\n"
+    "end\n"
+    "local function score(ms)\n"
+    "  return string.format('%d.%03d', math.floor(ms / 1000), ms % 1000)\n"
+    "end\n"
+    "local c = redis.call('HMGET', KEYS[4], 'live', 'next', 'retired')\n"
     "local live, nxt = tonumber(c[1]) or 0, tonumber(c[2])\n"
-    "if nxt and nxt < now then\n"
+    "if live ~= 0 and redis.call('EXISTS', KEYS[3]) == 0 then\n"
+    "  redis.call('DEL', KEYS[4])\n"
+    "  if c[3] then redis.call('HSET', KEYS[4], 'retired', c[3]) end\n"
+    "  live, nxt = 0, nil\n"
+    "end\n"
+    "local now = score(now_ms())\n"
+    "if nxt and nxt < tonumber(now) then\n"
+    "  local retired = 0\n"
     "  for _ = 1, 4 do\n"
-    "    local gone = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', "
-    "'(' .. now, 'LIMIT', 0, 1000)\n"
+    "    local gone = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', '(' .. "
+    "now,\n"
+    "                            'LIMIT', 0, 1000)\n"
     "    if #gone == 0 then break end\n"
     "    for _, n in ipairs(redis.call('HMGET', KEYS[4], unpack(gone))) do\n"
-    "      live = live - (tonumber(n) or 0)\n"
+    "      retired = retired + (tonumber(n) or 0)\n"
     "    end\n"
     "    redis.call('HDEL', KEYS[4], unpack(gone))\n"
     "    redis.call('ZREM', KEYS[3], unpack(gone))\n"
     "    if #gone < 1000 then break end\n"
     "  end\n"
+    "  live = live - retired\n"
     "  redis.call('HSET', KEYS[4], 'live', live)\n"
+    "  redis.call('HINCRBY', KEYS[4], 'retired', retired)\n"
     "  nxt = tonumber(redis.call('ZRANGE', KEYS[3], 0, 0, 'WITHSCORES')[2])\n"
     "  if nxt then redis.call('HSET', KEYS[4], 'next', nxt)\n"
     "  else redis.call('HDEL', KEYS[4], 'next') end\n"
     "end\n"
     "local cap = tonumber(ARGV[3])\n"
     "if cap > 0 and live >= cap then return 0 end\n"
-    "redis.call('HINCRBY', KEYS[4], 'live', 1)\n"
-    "if redis.call('HINCRBY', KEYS[4], ARGV[4], 1) == 1 then\n"
-    "  redis.call('ZADD', KEYS[3], at, ARGV[4])\n"
-    "  if not nxt or at < nxt then redis.call('HSET', KEYS[4], 'next', at) "
-    "end\n"
-    "end\n"
     "redis.call('SETEX', KEYS[1], ARGV[2], ARGV[1])\n"
+    "local at = score(now_ms() + tonumber(ARGV[2]) * 1000)\n"
+    "redis.call('HINCRBY', KEYS[4], 'live', 1)\n"
+    "redis.call('HINCRBY', KEYS[4], ARGV[4], 1)\n"
+    "redis.call('ZADD', KEYS[3], 'GT', at, ARGV[4])\n"
+    "if not nxt or tonumber(at) < nxt then redis.call('HSET', KEYS[4], 'next', "
+    "at) end\n"
     "redis.call('HINCRBY', KEYS[2], 'total_created', 1)\n"
     "return 1\n";
 
 /* KEYS: session, stats.  ARGV: used_at, not_after (ms on Redis's clock).
- * 0: not found, 2: already used, 3: too late, 4: not a record of ours,
+ * 0: not found, 2: already used, 3: too late, 4: a corrupt record,
  * otherwise the updated record.  A command that reaches Redis after the
  * service has given up on it (a frozen Redis that wakes up) must not use
  * the session up behind the 503 the client already has; nor may a record
- * be used up that record_answer() could not answer from.  The flags come
- * first (record.h), so the checks are on the head only. */
+ * be used up that the service could not answer from.  The service's own
+ * layout is checked and marked by position; any other goes the general
+ * way.  Either way the new record nv is written in one place, below. */
+static const char validate_shebang[] = "#!lua\n";
 static const char validate_lua[] =
-    "#!lua\n"
     "local t = redis.call('TIME')\n"
     "if t[1] * 1000 + math.floor(t[2] / 1000) > tonumber(ARGV[2]) then\n"
     "  return 3\n"
@@ -98,48 +249,83 @@ static const char validate_lua[] =
     "local v = redis.call('GET', KEYS[1])\n"
     "if not v then return 0 end\n"
     "local used, unused = '" RECORD_HEAD_USED "', '" RECORD_HEAD_UNUSED "'\n"
-    "if string.sub(v, 1, #used) == used then return 2 end\n"
     "local rest = string.sub(v, #unused + 1)\n"
     "local opened = string.match(rest, '^\"iframe_opened\":(%a+),"
     "" RECORD_AFTER_FLAGS "')\n"
-    "if string.sub(v, 1, #unused) ~= unused or string.sub(v, -1) ~= '}' or\n"
-    "   (opened ~= 'true' and opened ~= 'false') then\n"
-    "  return 4\n"
+    "local nv\n"
+    "-- The fast path: the service's own layout, by position.\n"
+    "if string.sub(v, 1, #unused) == unused and string.sub(v, -1) == '}' and\n"
+    "   (opened == 'true' or opened == 'false') then\n"
+    "  nv = used .. '" RECORD_USED_AT "' .. ARGV[1] .. '\",' .. rest\n"
+    "elseif string.sub(v, 1, #used) == used then\n"
+    "  return 2\n"
+    "else\n"
+    "  -- The general path: any writer's record, edited member by member.\n"
+    "  local r = record_read(v)\n"
+    "  if not r then return 4 end\n"
+    "  if r.used then return 2 end\n"
+    "  local m = record_members(v)\n"
+    "  local at = '\"' .. ARGV[1] .. '\"'\n"
+    "  if not m.used_at then\n"
+    "    nv = splice(v, m.used, 'true,\"used_at\":' .. at)\n"
+    "  elseif m.used_at[1] > m.used[1] then\n"
+    "    nv = splice(splice(v, m.used_at, at), m.used, 'true')\n"
+    "  else\n"
+    "    nv = splice(splice(v, m.used, 'true'), m.used_at, at)\n"
+    "  end\n"
     "end\n"
-    "local nv = used .. '" RECORD_USED_AT "' .. ARGV[1] .. '\",' .. rest\n"
+    "-- The one place where a session is marked used.\n"
     "redis.call('SET', KEYS[1], nv, 'KEEPTTL')\n"
     "redis.call('HINCRBY', KEYS[2], 'total_used', 1)\n"
     "return nv\n";
 
-/* KEYS: session.  The first "iframe_opened": is the service's own flag,
- * which precedes every field a client chose. */
+/* KEYS: session.  Sets iframe_opened: 1 when it changed. */
+static const char open_shebang[] = "#!lua\n";
 static const char open_lua[] =
-    "#!lua\n"
     "local v = redis.call('GET', KEYS[1])\n"
     "if not v then return 0 end\n"
-    "local i = string.find(v, '\"iframe_opened\":', 1, true)\n"
-    "if not i or string.sub(v, i + 16, i + 20) ~= 'false' then return 0 "
+    "local i, nv = own_flags(v), nil\n"
+    "if i then\n"
+    "  if string.sub(v, i, i + 21) ~= '\"iframe_opened\":false,' then return 0 "
     "end\n"
-    "redis.call('SET', KEYS[1], string.sub(v, 1, i + 15) .. 'true' .. "
-    "string.sub(v, i + 21), 'KEEPTTL')\n"
+    "  nv = string.sub(v, 1, i + 15) .. 'true' .. string.sub(v, i + 21)\n"
+    "else\n"
+    "  local r = record_read(v)\n"
+    "  if not r or r.iframe_opened then return 0 end\n"
+    "  nv = splice(v, record_members(v).iframe_opened, 'true')\n"
+    "end\n"
+    "redis.call('SET', KEYS[1], nv, 'KEEPTTL')\n"
     "return 1\n";
 
 /* KEYS: session, expiry set, counts.  Deleting frees memory, so it may
- * run under OOM.  The first "expires_at": is the service's own, which
- * precedes every field a client chose; its second is no longer counted
- * once it has been retired. */
+ * run under OOM.  The second the record expires in is named by its own
+ * expires_at (never one inside metadata: the own layout is matched from
+ * the start up to it, and any other is decoded); it is no longer counted
+ * once it has been retired, and only the service's own format can name
+ * one ("live", "next" and the like never). */
+static const char revoke_shebang[] = "#!lua flags=allow-oom\n";
 static const char revoke_lua[] =
-    "#!lua flags=allow-oom\n"
     "local v = redis.call('GET', KEYS[1])\n"
     "if not v then return 0 end\n"
     "redis.call('DEL', KEYS[1])\n"
-    "local b = string.match(v, '\"expires_at\":\"([^\"]*)\"')\n"
-    "if b and redis.call('HEXISTS', KEYS[3], b) == 1 then\n"
+    "local i, b = own_flags(v), nil\n"
+    "if i then\n"
+    "  b = string.match(v, "
+    "'^\"iframe_opened\":%a+,\"session_id\":\"[^\"\\\\]*\",' ..\n"
+    "                   "
+    "'\"created_at\":\"[^\"\\\\]*\",\"expires_at\":\"([^\"\\\\]*)\"', i)\n"
+    "else\n"
+    "  local r = record_read(v)\n"
+    "  b = r and r.expires_at\n"
+    "end\n"
+    "if b and string.find(b, '^%d%d%d%d%-%d%d%-%d%dT%d%d:%d%d:%d%dZ$') and\n"
+    "   redis.call('HEXISTS', KEYS[3], b) == 1 then\n"
     "  if redis.call('HINCRBY', KEYS[3], b, -1) <= 0 then\n"
     "    redis.call('HDEL', KEYS[3], b)\n"
     "    redis.call('ZREM', KEYS[2], b)\n"
     "  end\n"
     "  redis.call('HINCRBY', KEYS[3], 'live', -1)\n"
+    "  redis.call('HINCRBY', KEYS[3], 'retired', 1)\n"
     "end\n"
     "return 1\n";
 
@@ -158,23 +344,71 @@ static const char list_lua[] =
     "end\n"
     "return out\n";
 
-/* ARGV: cursor, count.  {next cursor, live, used} for one batch.  The
- * used flag is read as the byte after {"used": ('t' is 116, record.h),
- * to keep the batch cheap. */
+/* KEYS: counts.  ARGV: cursor, count.  {next cursor, live, used, in the
+ * service's own layout, "retired" when the walk began (first batch only)}
+ * for one batch.  The used flag of the own layout is the byte after
+ * {"used": ('t' is 116, record.h), to keep the batch cheap. */
+static const char count_shebang[] = "#!lua flags=no-writes\n";
 static const char count_lua[] =
-    "#!lua flags=no-writes\n"
     "local r = redis.call('SCAN', ARGV[1], 'MATCH', 'auth_session:*', "
-    "'COUNT', ARGV[2])\n"
-    "local total, used = 0, 0\n"
+    "'COUNT',\n"
+    "                     ARGV[2])\n"
+    "local total, used, own = 0, 0, 0\n"
     "if #r[2] > 0 then\n"
     "  for _, v in ipairs(redis.call('MGET', unpack(r[2]))) do\n"
     "    if v then\n"
     "      total = total + 1\n"
-    "      if string.byte(v, 9) == 116 then used = used + 1 end\n"
+    "      if own_flags(v) then\n"
+    "        own = own + 1\n"
+    "        if string.byte(v, 9) == 116 then used = used + 1 end\n"
+    "      else\n"
+    "        local rec = record_read(v)\n"
+    "        if rec and rec.used then used = used + 1 end\n"
+    "      end\n"
     "    end\n"
     "  end\n"
     "end\n"
-    "return {r[1], total, used}\n";
+    "local retired = false\n"
+    "if ARGV[1] == '0' then\n"
+    "  retired = redis.call('HGET', KEYS[1], 'retired') or '0'\n"
+    "end\n"
+    "return {r[1], total, used, own, retired}\n";
+
+/*
+ * KEYS: stats, expiry set, counts.  ARGV: sessions in the own layout that
+ * the walk saw, "retired" when it began, the longest TTL a session may
+ * have.  {total_created, total_used}.
+ *
+ * Reconciles the cap's count with the walk, erring high, never low.  Each
+ * own-layout session the walk saw is either still in "live" now or has
+ * left it (expired and retired, or revoked) since the walk began, and
+ * "retired" has counted that; sessions created meanwhile are in "live"
+ * whether the walk saw them or not.  So seen - (retired since) > live
+ * means that "live" lost sessions (its hash or the expiry set went
+ * missing), and only then: "live" is raised by the difference, which
+ * retires in a second of its own ("reconciled") once any of them must have
+ * expired.  "live" is never lowered: the seconds still in the set will
+ * subtract their counts when they retire.  Records of another layout were
+ * not counted by a create of this service and are left to their writers.
+ * The write is tiny and keeps the cap honest, so it may run under OOM.
+ */
+static const char reconcile_lua[] =
+    "#!lua flags=allow-oom\n"
+    "local c = redis.call('HMGET', KEYS[3], 'live', 'retired', 'next')\n"
+    "local live, retired = tonumber(c[1]) or 0, tonumber(c[2]) or 0\n"
+    "local since = retired - (tonumber(ARGV[2]) or math.huge)\n"
+    "local missing = tonumber(ARGV[1]) - since - live\n"
+    "if since >= 0 and missing > 0 then\n"
+    "  local t = redis.call('TIME')\n"
+    "  local at = t[1] + tonumber(ARGV[3]) + 1\n"
+    "  redis.call('HINCRBY', KEYS[3], 'live', missing)\n"
+    "  redis.call('HINCRBY', KEYS[3], 'reconciled', missing)\n"
+    "  redis.call('ZADD', KEYS[2], 'GT', at, 'reconciled')\n"
+    "  local nxt = tonumber(c[3])\n"
+    "  if not nxt or at < nxt then redis.call('HSET', KEYS[3], 'next', at) "
+    "end\n"
+    "end\n"
+    "return redis.call('HMGET', KEYS[1], 'total_created', 'total_used')\n";
 
 struct waiter {
 	session_counts_fn fn;
@@ -186,6 +420,8 @@ struct count_walk {
 	struct session_store *store;
 	char cursor[24];
 	struct session_counts counts;
+	long long own;    /* sessions in the service's own layout */
+	char retired[24]; /* "retired" when the walk began */
 	struct waiter *waiters;
 	size_t nwaiters, cap;
 };
@@ -193,11 +429,16 @@ struct count_walk {
 struct session_store {
 	struct redis_link *link;
 	int timeout_ms;
+	int max_ttl_seconds;
 	int64_t redis_clock_offset_ms; /* Redis's clock minus our monotonic */
 	bool measuring;                /* a TIME is on its way, */
 	int64_t measure_sent_ms;       /* sent then (monotonic) */
-	struct script create, validate, open, revoke, list, count;
+	struct script create, validate, open, revoke, list, count, reconcile;
+	/* The sources of the scripts that read records (record_script()) */
+	char *validate_source, *open_source, *revoke_source, *count_source;
 	struct count_walk *walk;
+	unsigned marks_in_flight; /* iframe_opened marks waiting on Redis */
+	uint64_t marks_dropped;
 };
 
 static void
@@ -281,8 +522,30 @@ measure_clock(struct session_store *store)
 	                      NULL) == REDIS_SUBMIT_OK;
 }
 
+/* The scripts that read records: shebang, RECORD_LUA, body.  Put together
+ * at start-up, as one C literal may not hold them (4095 bytes in C11).
+ * NULL when out of memory. */
+static char *
+record_script(const char *shebang, const char *body)
+{
+	char *out;
+
+	return asprintf(&out, "%s%s%s", shebang, RECORD_LUA, body) < 0 ? NULL
+	                                                               : out;
+}
+
+static void
+free_sources(struct session_store *store)
+{
+	free(store->validate_source);
+	free(store->open_source);
+	free(store->revoke_source);
+	free(store->count_source);
+}
+
 struct session_store *
-session_store_create(struct redis_link *link, int timeout_ms)
+session_store_create(struct redis_link *link, int timeout_ms,
+                     int max_ttl_seconds)
 {
 	struct session_store *store = calloc(1, sizeof(*store));
 	const char *time_argv[] = {"TIME"};
@@ -291,15 +554,28 @@ session_store_create(struct redis_link *link, int timeout_ms)
 		return NULL;
 	store->link = link;
 	store->timeout_ms = timeout_ms;
+	store->max_ttl_seconds = max_ttl_seconds;
 	/* Until Redis answers TIME: our own wall clock. */
 	store->redis_clock_offset_ms =
 	    (int64_t)time(NULL) * 1000 - monotonic_ms();
 	store->create = (struct script){"create", create_lua, ""};
-	store->validate = (struct script){"validate", validate_lua, ""};
-	store->open = (struct script){"open", open_lua, ""};
-	store->revoke = (struct script){"revoke", revoke_lua, ""};
+	store->validate_source = record_script(validate_shebang, validate_lua);
+	store->open_source = record_script(open_shebang, open_lua);
+	store->revoke_source = record_script(revoke_shebang, revoke_lua);
+	store->count_source = record_script(count_shebang, count_lua);
+	if (store->validate_source == NULL || store->open_source == NULL ||
+	    store->revoke_source == NULL || store->count_source == NULL) {
+		free_sources(store);
+		free(store);
+		return NULL;
+	}
+	store->validate =
+	    (struct script){"validate", store->validate_source, ""};
+	store->open = (struct script){"open", store->open_source, ""};
+	store->revoke = (struct script){"revoke", store->revoke_source, ""};
 	store->list = (struct script){"list", list_lua, ""};
-	store->count = (struct script){"count", count_lua, ""};
+	store->count = (struct script){"count", store->count_source, ""};
+	store->reconcile = (struct script){"reconcile", reconcile_lua, ""};
 	if (!redis_link_add_handshake(link, 1, time_argv, on_handshake_time,
 	                              store) ||
 	    !script_register(link, &store->create) ||
@@ -307,7 +583,9 @@ session_store_create(struct redis_link *link, int timeout_ms)
 	    !script_register(link, &store->open) ||
 	    !script_register(link, &store->revoke) ||
 	    !script_register(link, &store->list) ||
-	    !script_register(link, &store->count)) {
+	    !script_register(link, &store->count) ||
+	    !script_register(link, &store->reconcile)) {
+		free_sources(store);
 		free(store);
 		return NULL;
 	}
@@ -318,26 +596,26 @@ void
 session_store_destroy(struct session_store *store)
 {
 	/* A walk still running ends with the link, which goes first. */
+	if (store == NULL)
+		return;
+	free_sources(store);
 	free(store);
 }
 
 enum redis_submit
 session_store_create_session(struct session_store *store, const char *id,
                              const char *record, int ttl,
-                             const char *expires_at, time_t expires,
-                             int max_sessions, redis_reply_fn fn, void *arg)
+                             const char *expires_at, int max_sessions,
+                             redis_reply_fn fn, void *arg)
 {
-	char key[KEY_MAX], ttl_text[16], cap[16], at[24], now[24];
+	char key[KEY_MAX], ttl_text[16], cap[16];
 	const char *args[] = {key,    STATS_KEY, EXPIRY_KEY, COUNTS_KEY,
-	                      record, ttl_text,  cap,        expires_at,
-	                      at,     now};
+	                      record, ttl_text,  cap,        expires_at};
 
 	session_key(key, id);
 	snprintf(ttl_text, sizeof(ttl_text), "%d", ttl);
 	snprintf(cap, sizeof(cap), "%d", max_sessions);
-	snprintf(at, sizeof(at), "%lld", (long long)expires);
-	snprintf(now, sizeof(now), "%lld", (long long)session_store_now(store));
-	return script_eval(store->link, &store->create, 4, 6, args, fn, arg);
+	return script_eval(store->link, &store->create, 4, 4, args, fn, arg);
 }
 
 enum store_result
@@ -389,19 +667,31 @@ session_store_validate_result(struct session_store *store,
 		measure_clock(store);
 		return STORE_UNAVAILABLE;
 	case 4:
-		log_error("stored session record is not in the service's "
-		          "format; session left unused");
-		return STORE_UNAVAILABLE;
+		return STORE_CORRUPT;
 	default:
 		return STORE_UNAVAILABLE;
 	}
 }
 
+/*
+ * The iframe_opened marks waiting on Redis at once.  A mark costs one
+ * short script; a flood of page loads (a reload loop, a crawler, a page
+ * embedded many times) must not fill REDIS_MAX_PENDING or Redis's queue
+ * ahead of validations.  Sixteen marks of ~0.1 ms each keep up with tens of
+ * thousands of page loads a second on a healthy Redis; when Redis slows
+ * down, marks beyond them are dropped, which costs only the flag.  A cap
+ * rather than coalescing by id: it bounds the cost whatever the ids, with
+ * no table to keep.
+ */
+#define MARKS_IN_FLIGHT_MAX 16
+
 static void
 on_marked_opened(void *arg, enum redis_outcome outcome, const redisReply *reply)
 {
-	(void)arg;
+	struct session_store *store = arg;
+
 	(void)reply;
+	store->marks_in_flight--;
 	if (outcome != REDIS_REPLIED)
 		log_debug("iframe_opened not recorded");
 }
@@ -412,10 +702,25 @@ session_store_mark_opened(struct session_store *store, const char *id)
 	char key[KEY_MAX];
 	const char *args[] = {key};
 
+	if (store->marks_in_flight >= MARKS_IN_FLIGHT_MAX) {
+		store->marks_dropped++;
+		log_debug("iframe_opened not recorded: %d marks in flight",
+		          MARKS_IN_FLIGHT_MAX);
+		return;
+	}
 	session_key(key, id);
 	if (script_eval(store->link, &store->open, 1, 0, args, on_marked_opened,
-	                NULL) != REDIS_SUBMIT_OK)
+	                store) != REDIS_SUBMIT_OK) {
 		log_debug("iframe_opened not recorded: redis unavailable");
+		return;
+	}
+	store->marks_in_flight++;
+}
+
+uint64_t
+session_store_marks_dropped(const struct session_store *store)
+{
+	return store->marks_dropped;
 }
 
 enum redis_submit
@@ -517,31 +822,52 @@ on_stats(void *arg, enum redis_outcome outcome, const redisReply *reply)
 
 static bool walk_step(struct count_walk *walk);
 
+/* Ends the walk: reconciles the cap's count with what it saw
+ * (reconcile_lua) and reads the counters; false when it could not be
+ * sent. */
+static bool
+walk_reconcile(struct count_walk *walk)
+{
+	struct session_store *store = walk->store;
+	char own[24], max_ttl[16];
+	const char *args[] = {STATS_KEY, EXPIRY_KEY,    COUNTS_KEY,
+	                      own,       walk->retired, max_ttl};
+
+	snprintf(own, sizeof(own), "%lld", walk->own);
+	snprintf(max_ttl, sizeof(max_ttl), "%d", store->max_ttl_seconds);
+	return script_eval(store->link, &store->reconcile, 3, 3, args, on_stats,
+	                   walk) == REDIS_SUBMIT_OK;
+}
+
 static void
 on_count_batch(void *arg, enum redis_outcome outcome, const redisReply *reply)
 {
 	struct count_walk *walk = arg;
-	static const char *hmget[] = {"HMGET", STATS_KEY, "total_created",
-	                              "total_used"};
+	const redisReply *retired;
 
 	if (outcome != REDIS_REPLIED || reply->type != REDIS_REPLY_ARRAY ||
-	    reply->elements != 3 ||
+	    reply->elements != 5 ||
 	    reply->element[0]->type != REDIS_REPLY_STRING ||
 	    reply->element[0]->len >= sizeof(walk->cursor)) {
 		walk_finish(walk, STORE_UNAVAILABLE);
 		return;
 	}
+	/* The first batch also says where "retired" stood (nil after). */
+	retired = reply->element[4];
+	if (retired->type == REDIS_REPLY_STRING &&
+	    retired->len < sizeof(walk->retired))
+		memcpy(walk->retired, retired->str, retired->len + 1);
 	memcpy(walk->cursor, reply->element[0]->str,
 	       reply->element[0]->len + 1);
 	walk->counts.total += reply->element[1]->integer;
 	walk->counts.used += reply->element[2]->integer;
+	walk->own += reply->element[3]->integer;
 	if (strcmp(walk->cursor, "0") != 0) {
 		if (!walk_step(walk))
 			walk_finish(walk, STORE_UNAVAILABLE);
 		return;
 	}
-	if (redis_link_submit(walk->store->link, on_stats, walk, 4, hmget,
-	                      NULL) != REDIS_SUBMIT_OK)
+	if (!walk_reconcile(walk))
 		walk_finish(walk, STORE_UNAVAILABLE);
 }
 
@@ -549,9 +875,9 @@ on_count_batch(void *arg, enum redis_outcome outcome, const redisReply *reply)
 static bool
 walk_step(struct count_walk *walk)
 {
-	const char *args[] = {walk->cursor, COUNT_BATCH};
+	const char *args[] = {COUNTS_KEY, walk->cursor, COUNT_BATCH};
 
-	return script_eval(walk->store->link, &walk->store->count, 0, 2, args,
+	return script_eval(walk->store->link, &walk->store->count, 1, 2, args,
 	                   on_count_batch, walk) == REDIS_SUBMIT_OK;
 }
 
@@ -584,6 +910,7 @@ session_store_count(struct session_store *store, session_counts_fn fn,
 		return false;
 	walk->store = store;
 	strcpy(walk->cursor, "0");
+	strcpy(walk->retired, "0");
 	if (!walk_add_waiter(walk, fn, arg) || !walk_step(walk)) {
 		free(walk->waiters);
 		free(walk);

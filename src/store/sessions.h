@@ -25,15 +25,19 @@ enum store_result {
 	STORE_NOT_FOUND,
 	STORE_ALREADY_USED,
 	STORE_LIMIT_REACHED,
+	STORE_CORRUPT,     /* a record that is no JSON object with the §4
+	                      fields: Redis is fine, the record is not */
 	STORE_UNAVAILABLE, /* Redis down, slow, or answered with an error */
 };
 
 /* timeout_ms is the link's deadline: a validation that reaches Redis
  * after half of it is refused (STORE_UNAVAILABLE), so that a 503 does not
  * hide a session used up late (short of the service's own loop stalling
- * for half the deadline with the reply already in hand). */
+ * for half the deadline with the reply already in hand).  max_ttl_seconds
+ * bounds how long a session may live: sessions that the cap's count lost
+ * and the exact walk counts again are held that long. */
 struct session_store *session_store_create(struct redis_link *link,
-                                           int timeout_ms);
+                                           int timeout_ms, int max_ttl_seconds);
 void session_store_destroy(struct session_store *store);
 
 /* Now, in seconds on Redis's clock (the one that expires the keys), as
@@ -42,20 +46,18 @@ time_t session_store_now(const struct session_store *store);
 
 /* Writes a new record with its TTL and counts it in total_created; with
  * max_sessions > 0, refuses (STORE_LIMIT_REACHED) when that many sessions
- * are live.  expires_at and expires are the record's expiry, as text and
- * as session_store_now() + ttl. */
-enum redis_submit session_store_create_session(struct session_store *store,
-                                               const char *id,
-                                               const char *record, int ttl,
-                                               const char *expires_at,
-                                               time_t expires, int max_sessions,
-                                               redis_reply_fn fn, void *arg);
+ * are live.  expires_at is the record's expiry as it writes it: the
+ * session is counted under that second until Redis has expired it. */
+enum redis_submit session_store_create_session(
+    struct session_store *store, const char *id, const char *record, int ttl,
+    const char *expires_at, int max_sessions, redis_reply_fn fn, void *arg);
 enum store_result session_store_create_result(enum redis_outcome outcome,
                                               const struct redisReply *reply);
 
 /* Check-and-mark in one step: an unused session becomes used (used_at,
- * total_used + 1, TTL unchanged).  On STORE_OK *record is the updated
- * record, valid inside the callback only. */
+ * total_used + 1, TTL unchanged), whoever wrote its record (SPEC §4).  On
+ * STORE_OK *record is the updated record, valid inside the callback only;
+ * a corrupt record is left as it is (STORE_CORRUPT). */
 enum redis_submit session_store_validate(struct session_store *store,
                                          const char *id, const char *used_at,
                                          redis_reply_fn fn, void *arg);
@@ -65,8 +67,12 @@ enum store_result session_store_validate_result(struct session_store *store,
                                                 const char **record,
                                                 size_t *len);
 
-/* Sets iframe_opened on a live session, best effort: nobody waits. */
+/* Sets iframe_opened on a live session, best effort: nobody waits.  At
+ * most 16 marks wait on Redis at once; a mark beyond that
+ * is not sent, and counted. */
 void session_store_mark_opened(struct session_store *store, const char *id);
+/* Marks not sent because the cap was reached. */
+uint64_t session_store_marks_dropped(const struct session_store *store);
 
 /* Deletes a session: STORE_OK when it existed, STORE_NOT_FOUND if not. */
 enum redis_submit session_store_revoke(struct session_store *store,
@@ -101,8 +107,10 @@ typedef void (*session_counts_fn)(void *arg, enum store_result result,
 
 /* Counts live and used sessions by walking the keys with SCAN in
  * batches, one asynchronous round trip each, so other requests go on
- * meanwhile.  Requests that arrive during a walk share it.  False when no
- * walk could start (fn never runs); otherwise fn runs exactly once. */
+ * meanwhile.  Requests that arrive during a walk share it.  At its end the
+ * walk reconciles the MAX_SESSIONS count with what it saw, erring high
+ * (sessions.c, reconcile_lua).  False when no walk could start (fn never
+ * runs); otherwise fn runs exactly once. */
 bool session_store_count(struct session_store *store, session_counts_fn fn,
                          void *arg) __attribute__((warn_unused_result));
 

@@ -1,10 +1,12 @@
 """A small fake Redis on loopback, for failures a real one will not
 produce on demand: error replies, garbage, oversized replies, replies
-written a byte at a time, a reset in the middle of a reply, and a listener
-that never accepts.  It answers the service's handshake (AUTH, SELECT,
-SCRIPT LOAD, PING) properly and then misbehaves as told."""
+written a byte at a time, a reset in the middle of a reply, a reply held
+back, and a listener that never accepts.  It answers the service's
+handshake (AUTH, SELECT, SCRIPT LOAD, PING) properly and then misbehaves
+as told.  Like Redis, it answers each connection's commands in order."""
 
 import hashlib
+import queue
 import socket
 import struct
 import threading
@@ -34,11 +36,21 @@ class FakeRedis:
     "huge-array" an array header announcing 200 million elements
     "split"     a correct reply, one byte per write
     "reset"     half a reply, then a TCP reset
-    "silent"    no answer at all
+    "silent"    no answer while the mode stays so (a frozen Redis); then
+                the answer of the new mode
+    per_connection: each connection keeps the mode the fake had when it
+    accepted it, as a node keeps its role, so that a reconnect can reach
+    a healthy node while the old connection still misbehaves.
+    delays: command name -> a list of seconds; the next such command is
+    answered that much later, holding back those behind it.
+    received: the names of every command read, handshake included.
     """
 
-    def __init__(self, mode="ok", accept=True):
+    def __init__(self, mode="ok", accept=True, per_connection=False):
         self.mode = mode
+        self.per_connection = per_connection
+        self.delays = {}
+        self.received = []
         self.sock = socket.socket()
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(("127.0.0.1", 0))
@@ -78,26 +90,44 @@ class FakeRedis:
             self.conns.append(conn)
             threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
 
-    def _reply(self, name):
+    def _reply(self, mode, name):
         """The misbehaving answer to a command after the handshake."""
-        if self.mode == "ok":
+        if mode == "ok":
             return self._reply_ok(name)
-        if self.mode.startswith("error:"):
-            return b"-" + self.mode[6:].encode() + b"\r\n"
-        if self.mode == "garbage":
+        if mode.startswith("error:"):
+            return b"-" + mode[6:].encode() + b"\r\n"
+        if mode == "garbage":
             return b"?this is not RESP\r\n"
-        if self.mode == "oversized":
+        if mode == "oversized":
             return b"$1000000000\r\nxxxxxxxx"
-        if self.mode == "huge-array":
+        if mode == "huge-array":
             return b"*200000000\r\n:1\r\n"
         return None
 
-    def _serve(self, conn):
+    def _read(self, conn, commands):
+        """Reads every command as it comes, whatever the answers wait
+        for, so that received counts what the service sent."""
         f = conn.makefile("rb")
-        in_handshake = True  # until the PING that ends it
         try:
             while True:
                 cmd = _read_command(f)
+                if cmd is not None:
+                    self.received.append(cmd[0].upper())
+                commands.put(cmd)
+                if cmd is None:
+                    return
+        except (OSError, ValueError):
+            commands.put(None)
+
+    def _serve(self, conn):
+        commands = queue.Queue()
+        accepted_mode = self.mode
+        threading.Thread(target=self._read, args=(conn, commands),
+                         daemon=True).start()
+        in_handshake = True  # until the PING that ends it
+        try:
+            while True:
+                cmd = commands.get()
                 if cmd is None:
                     return
                 name = cmd[0].upper()
@@ -112,23 +142,32 @@ class FakeRedis:
                     else:
                         conn.sendall(b"+OK\r\n")
                     continue
-                if self.mode == "silent":
-                    continue
-                if self.mode == "split":
+                mode = self._mode(accepted_mode)
+                while mode == "silent" and not self.stopped:
+                    time.sleep(0.01)
+                    mode = self._mode(accepted_mode)
+                if self.stopped:
+                    return
+                if self.delays.get(name):
+                    time.sleep(self.delays[name].pop(0))
+                if mode == "split":
                     conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                     for b in self._reply_ok(name):
                         conn.sendall(bytes([b]))
                         time.sleep(0.001)
                     continue
-                if self.mode == "reset":
+                if mode == "reset":
                     conn.sendall(b"$10\r\nabc")
                     conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
                                     struct.pack("ii", 1, 0))
                     conn.close()
                     return
-                conn.sendall(self._reply(name))
+                conn.sendall(self._reply(mode, name))
         except OSError:
             return
+
+    def _mode(self, accepted_mode):
+        return accepted_mode if self.per_connection else self.mode
 
     def _reply_ok(self, name):
         if name in self.answers:

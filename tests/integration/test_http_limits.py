@@ -54,8 +54,8 @@ class HttpLimits(ServiceTest):
         db = self.redis.client()
         for data in cases:
             reply = self.assert_refused(data)
-            # HTTP/2.0 and a chunked body with a length are refused by
-            # evhttp's parser itself, before the service sees them.
+            # HTTP/2.0 is refused by evhttp's parser itself, before the
+            # service sees it.
             self.assertIn(b"Connection: close", reply)
         self.assertEqual(db.call("KEYS", "auth_session:*"), [])
         db.close()

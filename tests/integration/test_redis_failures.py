@@ -1,10 +1,12 @@
 """Redis failures beyond kill and stop: CLIENT PAUSE WRITE, maxmemory with
 noeviction, every kind of error reply, garbage, oversized and split
-replies, a reset in mid-reply, and a connect that never completes.  Each
-ends in 503 within the deadline, and the service recovers."""
+replies, a reset in mid-reply, a connect that never completes, one slow
+reply, a link that reaches a replica, and a flood of iframe page loads.
+Each ends in 503 within the deadline, and the service recovers."""
 
 import os
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -14,6 +16,14 @@ from harness import ServiceTest, main, wait_until  # noqa: E402
 TIMEOUT_MS = 400
 LIMIT = TIMEOUT_MS / 1000 + 1
 SID = "550e8400-e29b-41d4-a716-446655440000"
+
+
+def metric(svc, name):
+    """The value of one unlabelled series in /metrics."""
+    for line in svc.get("/metrics").body.decode().splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    raise AssertionError("no metric " + name)
 
 
 class RealRedisFailures(ServiceTest):
@@ -158,6 +168,152 @@ class FakeRedisFailures(ServiceTest):
                                     "created_at": "2026-11-22T10:30:00Z",
                                     "expires_at": "2026-11-22T11:00:00Z"})
         fake.close()
+
+    def test_one_slow_command_times_out_alone(self):
+        # Redis answers in order: one reply held back 1.4 s holds back the
+        # replies behind it.  The slow command's caller gets 503 at its
+        # 1 s deadline; a request sent 0.7 s later waits 0.7 s and gets its
+        # answer; the link stays up throughout.
+        fake = FakeRedis("ok")
+        svc = self.start_on(fake, timeout_ms=1000)
+        self.assertTrue(self.wait_healthy(svc))
+        fake.delays[b"PING"] = [1.4]
+        slow = {}
+
+        def ask():
+            started = time.monotonic()
+            slow["r"] = svc.get("/auth/redis-health")
+            slow["took"] = time.monotonic() - started
+        t = threading.Thread(target=ask)
+        t.start()
+        time.sleep(0.7)
+        started = time.monotonic()
+        r = svc.request("POST", "/auth/create-session")
+        behind = time.monotonic() - started
+        t.join(10)
+        self.assertEqual(slow["r"].status, 503, slow["r"].body)
+        self.assertIn("no reply from redis within 1000 ms",
+                      slow["r"].json()["message"])
+        self.assertTrue(0.9 < slow["took"] < 1.5, slow["took"])
+        self.assertEqual(r.status, 200, r.body)
+        self.assertTrue(0.4 < behind < 1.0, behind)
+        self.assertEqual(svc.get("/auth/redis-health").status, 200)
+        self.assertEqual(fake.handshakes, 1)
+        self.assertEqual(metric(svc, "iframe_auth_redis_up"), 1)
+        self.assertEqual(metric(svc, "iframe_auth_redis_reconnects_total"), 0)
+        self.assertEqual(metric(svc, "iframe_auth_redis_timeouts_total"), 1)
+        self.assertEqual(metric(svc, "iframe_auth_redis_pending"), 0)
+        self.assertNotIn("redis link down", svc.logs())
+        fake.close()
+
+    def test_wrong_node_then_healthy_node_recovers(self):
+        # The connection reaches a node that refuses every command (a
+        # replica, a replica cut off from its master, a server that lost
+        # our AUTH) while the next connection would reach a healthy one:
+        # the refusal drops the link, and it comes back without a restart.
+        for err in ("READONLY You can't write against a read only replica.",
+                    "NOAUTH Authentication required.",
+                    "MASTERDOWN Link with MASTER is down and "
+                    "replica-serve-stale-data is set to 'no'."):
+            fake = FakeRedis("error:" + err, per_connection=True)
+            svc = self.start_on(fake)
+            self.assertTrue(wait_until(lambda: metric(
+                svc, "iframe_auth_redis_up") == 1, 5))
+            r = svc.request("POST", "/auth/create-session")
+            self.assertEqual(r.status, 503, r.body)
+            fake.mode = "ok"
+            self.assertTrue(wait_until(lambda: svc.request(
+                "POST", "/auth/create-session").status == 200, 5), err)
+            self.assertGreaterEqual(fake.handshakes, 2)
+            self.assertGreaterEqual(
+                metric(svc, "iframe_auth_redis_reconnects_total"), 1)
+            self.assertIn("reason=\"%s reply\"" % err.split()[0], svc.logs())
+            svc.stop()
+            fake.close()
+
+    def test_node_that_stays_readonly_is_asked_again_with_backoff(self):
+        # Every write drops the link, but reconnects back off (50 ms
+        # doubling) instead of following the request rate.
+        fake = FakeRedis("error:READONLY You can't write against a read "
+                         "only replica.")
+        svc = self.start_on(fake)
+        self.assertTrue(wait_until(lambda: metric(
+            svc, "iframe_auth_redis_up") == 1, 5))
+        started = time.monotonic()
+        statuses = set()
+        while time.monotonic() - started < 2:
+            statuses.add(svc.request("POST", "/auth/create-session").status)
+        self.assertEqual(statuses, {503})
+        # 50 + 100 + 200 + 400 + 800 ms: six connections in 2 s at most,
+        # where one per request would be dozens.
+        self.assertLessEqual(fake.handshakes, 7)
+        self.assertGreaterEqual(fake.handshakes, 3)
+        fake.close()
+
+    def test_iframe_page_flood_sends_at_most_16_marks(self):
+        # Redis holds every answer back; 100 page loads are served at
+        # once, and only 16 of their marks reach Redis.
+        fake = FakeRedis("ok")
+        svc = self.start_on(fake, timeout_ms=3000)
+        self.assertTrue(self.wait_healthy(svc))
+        fake.mode = "silent"
+        page = "/client/iframe.html?session_id=" + SID
+        started = time.monotonic()
+        for _ in range(100):
+            self.assertEqual(svc.get(page).status, 200)
+        self.assertLess(time.monotonic() - started, 2.5)
+        time.sleep(0.2)
+        self.assertEqual(fake.received.count(b"EVALSHA"), 16)
+        self.assertEqual(
+            metric(svc, "iframe_auth_iframe_marks_dropped_total"), 84)
+        # Once Redis answers, marks are sent again.
+        fake.mode = "ok"
+        self.assertTrue(wait_until(lambda: metric(
+            svc, "iframe_auth_redis_pending") == 0, 5))
+        self.assertEqual(svc.get(page).status, 200)
+        self.assertTrue(wait_until(
+            lambda: fake.received.count(b"EVALSHA") == 17, 2))
+        self.assertEqual(fake.handshakes, 1)
+        fake.close()
+
+    def test_health_names_the_cause_only_to_a_key_holder(self):
+        fake = FakeRedis("error:ERR secret-detail from 127.0.0.1")
+        svc = self.service({"REDIS_PORT": str(fake.port),
+                            "REDIS_TIMEOUT_MS": str(TIMEOUT_MS),
+                            "API_KEY": "key-one,key-two"})
+        self.assertTrue(wait_until(lambda: fake.handshakes > 0, 5))
+        for headers in ({}, {"Authorization": "Bearer wrong"}):
+            r = svc.get("/auth/redis-health", headers=headers)
+            body = self.assertJsonResponse(r, 503)
+            self.assertEqual(set(body), {"status", "message", "timestamp"})
+            self.assertEqual(body["status"], "unhealthy")
+            self.assertEqual(body["message"], "redis unavailable")
+            for secret in ("secret", "127.0.0.1", str(fake.port), "ERR"):
+                self.assertNotIn(secret, r.body.decode())
+        r = svc.get("/auth/redis-health",
+                    headers={"Authorization": "Bearer key-two"})
+        self.assertIn("ERR secret-detail", self.assertJsonResponse(r, 503)["message"])
+        # Healthy: the same to everyone, with the latency.
+        fake.mode = "ok"
+        body = self.assertJsonResponse(svc.get("/auth/redis-health"), 200)
+        self.assertEqual(body["message"], "redis answered PING")
+        self.assertGreater(body["latency_ms"], 0)
+        # Unreachable: the cause (here a name that cannot resolve) is the
+        # key holder's only.
+        fake.close()
+        svc.stop()
+        svc = self.service({"REDIS_HOST": "redis-host.invalid",
+                            "REDIS_TIMEOUT_MS": str(TIMEOUT_MS),
+                            "API_KEY": "key-one"})
+        time.sleep(TIMEOUT_MS / 1000 * 2)
+        r = svc.get("/auth/redis-health")
+        self.assertEqual(self.assertJsonResponse(r, 503)["message"],
+                         "redis unavailable")
+        self.assertNotIn("redis-host", r.body.decode())
+        r = svc.get("/auth/redis-health",
+                    headers={"Authorization": "Bearer key-one"})
+        self.assertNotEqual(self.assertJsonResponse(r, 503)["message"],
+                            "redis unavailable")
 
     def test_connect_that_never_completes(self):
         fake = FakeRedis(accept=False)

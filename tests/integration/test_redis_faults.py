@@ -1,5 +1,6 @@
-"""The Redis link under real faults: SIGKILL, SIGSTOP, a Redis that starts
-late, the pending cap, and the ways of reaching Redis."""
+"""The Redis link under real faults: SIGKILL, SIGSTOP, a Redis busy for
+longer than a deadline, a Redis that starts late, the pending cap, and the
+ways of reaching Redis."""
 
 import os
 import signal
@@ -12,6 +13,14 @@ sys.path.insert(0, os.path.dirname(__file__))
 from harness import ServiceTest, main, wait_until  # noqa: E402
 
 TIMEOUT_MS = 500
+
+
+def metric(svc, name):
+    """The value of one unlabelled series in /metrics."""
+    for line in svc.get("/metrics").body.decode().splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    raise AssertionError("no metric " + name)
 
 
 class RedisFaults(ServiceTest):
@@ -53,6 +62,50 @@ class RedisFaults(ServiceTest):
         finally:
             self.redis.cont()
         self.assertTrue(self.wait_healthy(svc, 5))
+
+    def test_frozen_redis_is_declared_down_after_two_deadlines(self):
+        # The first command waiting on a frozen Redis gets 503 at its
+        # deadline; the link itself is dropped when nothing has been read
+        # for two deadlines, and from then on requests get 503 at once.
+        svc = self.service({"REDIS_TIMEOUT_MS": str(TIMEOUT_MS)})
+        self.assertTrue(self.wait_healthy(svc))
+        self.redis.stop()
+        try:
+            started = time.monotonic()
+            self.assert_unavailable(svc)
+            self.assertTrue(wait_until(lambda: metric(
+                svc, "iframe_auth_redis_up") == 0, 3, 0.01))
+            down_after = time.monotonic() - started
+            self.assertGreater(down_after, 2 * TIMEOUT_MS / 1000 - 0.05)
+            self.assertLess(down_after, 2 * TIMEOUT_MS / 1000 + 0.5)
+            asked = time.monotonic()
+            self.assertEqual(svc.get("/auth/redis-health").status, 503)
+            self.assertLess(time.monotonic() - asked, 0.2)
+            self.assertIn('reason="nothing read from redis for 1000 ms"',
+                          svc.logs())
+        finally:
+            self.redis.cont()
+        self.assertTrue(self.wait_healthy(svc, 5))
+
+    def test_busy_redis_times_out_one_command_and_keeps_the_link(self):
+        # Redis busy for 0.7 s with a 0.5 s deadline: the health check sent
+        # at its start gets 503 at its deadline, its late reply is read and
+        # ignored, and the link stays up.
+        svc = self.service({"REDIS_TIMEOUT_MS": str(TIMEOUT_MS)})
+        self.assertTrue(self.wait_healthy(svc))
+        busy = ("local s = redis.call('TIME') repeat local t = redis.call('TIME') "
+                "until (t[1] - s[1]) * 1000000 + (t[2] - s[2]) > 700000 return 1")
+        db = self.redis.client()
+        blocker = threading.Thread(target=db.call, args=("EVAL", busy, "0"))
+        blocker.start()
+        time.sleep(0.05)
+        self.assert_unavailable(svc)
+        blocker.join()
+        db.close()
+        self.assertEqual(svc.get("/auth/redis-health").status, 200)
+        self.assertEqual(metric(svc, "iframe_auth_redis_reconnects_total"), 0)
+        self.assertNotIn("redis link down", svc.logs())
+        self.assertEqual(metric(svc, "iframe_auth_redis_timeouts_total"), 1)
 
     def test_validation_answered_503_never_uses_the_session_later(self):
         # A frozen Redis still holds the validation it was sent; when it

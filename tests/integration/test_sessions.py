@@ -263,16 +263,17 @@ class Validate(SessionTest):
         ttl = self.db.call("PTTL", "auth_session:" + sid)
         self.assertTrue(0 < ttl <= 40000, ttl)
 
-    def test_record_not_in_the_service_format_is_503_and_left_unused(self):
+    def test_record_without_the_fields_is_500_and_left_unused(self):
+        # More in test_records.py: records of other writers, corrupt ones.
         sid = str(uuid.uuid4())
         foreign = '{"used":false,"session_id":"%s"}' % sid
         self.db.call("SET", "auth_session:" + sid, foreign, "EX", 600)
         r = self.validate(sid)
-        self.assertEqual(self.assertJsonResponse(r, 503)["detail"],
-                         "service temporarily unavailable")
+        self.assertEqual(self.assertJsonResponse(r, 500),
+                         {"detail": "corrupt session record"})
         self.assertEqual(self.db.call("GET", "auth_session:" + sid), foreign)
         self.assertEqual(self.stats()[1], 0)
-        self.assertIn("not in the service's format", self.svc.logs())
+        self.assertIn("corrupt session record session=" + sid[:8], self.svc.logs())
 
     def test_script_flush_falls_back_to_eval(self):
         sid = self.create()["session_id"]
@@ -422,12 +423,14 @@ class Limit(SessionTest):
         self.db.pipeline(cmds)
         sid = self.create({"ttl_seconds": 600})["session_id"]
         self.assertEqual(self.db.call("ZCARD", "auth_sessions_expiry"), 1)
-        # live, next and the new session's second.
-        self.assertEqual(self.db.call("HLEN", "auth_sessions_count"), 3)
+        # live, next, retired and the new session's second.
+        self.assertEqual(self.db.call("HLEN", "auth_sessions_count"), 4)
+        self.assertEqual(self.db.call("HGET", "auth_sessions_count", "retired"), "2500")
         self.assertEqual(self.db.call("HGET", "auth_sessions_count", "live"), "1")
         expiry = self.db.call("ZRANGE", "auth_sessions_expiry", 0, 0, "WITHSCORES")
         self.assertEqual(expiry[0], self.record(sid)["expires_at"])
-        self.assertEqual(self.db.call("HGET", "auth_sessions_count", "next"), expiry[1])
+        self.assertEqual(float(self.db.call("HGET", "auth_sessions_count", "next")),
+                         float(expiry[1]))
 
 
 class NoRandomBytes(SessionTest):

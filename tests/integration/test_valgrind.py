@@ -4,11 +4,16 @@ definite leak into a non-zero exit, which the harness checks."""
 
 import json
 import os
+import shutil
+import socket
+import struct
 import sys
+import time
 import uuid
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import ServiceTest, main  # noqa: E402
+from fake_redis import FakeRedis  # noqa: E402
+from harness import STATIC_DIR, ServiceTest, main  # noqa: E402
 
 VALGRIND = ["valgrind", "--error-exitcode=99", "--leak-check=full",
             "--errors-for-leak-kinds=definite", "--show-leak-kinds=definite",
@@ -49,6 +54,66 @@ class Valgrind(ServiceTest):
         self.redis.start()
         self.assertTrue(self.wait_healthy(svc, 30))
         # tearDown sends SIGTERM and requires exit status 0.
+
+    def test_late_replies_and_a_wrong_node(self):
+        # A reply that comes after its caller's deadline is read and
+        # ignored; a READONLY drops and reopens the link; and the link is
+        # destroyed at exit with a timed-out command still on the wire.
+        fake = FakeRedis("ok")
+        svc = self.service({"REDIS_PORT": str(fake.port),
+                            "REDIS_TIMEOUT_MS": "3000"}, start=False)
+        svc.wrapper = VALGRIND
+        svc.start(timeout=60)
+        self.assertTrue(self.wait_healthy(svc, 30))
+        fake.delays[b"PING"] = [4.0]
+        self.assertEqual(svc.get("/auth/redis-health").status, 503)
+        time.sleep(1.5)
+        self.assertTrue(self.wait_healthy(svc, 10))
+        fake.mode = "error:READONLY You can't write against a read only replica."
+        self.assertEqual(svc.get("/auth/redis-health").status, 503)
+        fake.mode = "ok"
+        self.assertTrue(self.wait_healthy(svc, 30))
+        self.assertEqual(fake.handshakes, 2)
+        fake.delays[b"PING"] = [30.0]
+        self.assertEqual(svc.get("/auth/redis-health").status, 503)
+        self.assertEqual(svc.stop(), 0)
+        fake.close()
+
+    def test_connections_closed_for_room_and_by_resets(self):
+        static = os.path.join(self.workdir, "static")
+        shutil.copytree(STATIC_DIR, static)
+        with open(os.path.join(static, "big.txt"), "wb") as f:
+            f.write(b"x" * (4 << 20))
+        svc = self.service({"MAX_CONNECTIONS": "3", "STATIC_DIR": static,
+                            "HTTP_IDLE_TIMEOUT_SECONDS": "120"}, start=False)
+        svc.wrapper = VALGRIND
+        svc.start(timeout=60)
+        held = []
+
+        def connect():
+            sock = socket.create_connection(("127.0.0.1", svc.port), timeout=30)
+            self.addCleanup(sock.close)
+            held.append(sock)
+            return sock
+        # Five idle keep-alives through a cap of three: the service closes
+        # the connections idle the longest to make room.
+        for _ in range(5):
+            connect().sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            self.assertIn(b"200 OK", held[-1].recv(4096))
+        self.assertEqual(held[0].recv(4096), b"")
+        # A reply cut short by the client's reset.
+        sock = socket.socket()
+        self.addCleanup(sock.close)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.settimeout(30)
+        sock.connect(("127.0.0.1", svc.port))
+        sock.sendall(b"GET /big.txt HTTP/1.1\r\nHost: x\r\n\r\n")
+        self.assertIn(b"200 OK", sock.recv(4096))
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        sock.close()
+        self.assertEqual(svc.get("/healthz", timeout=30).status, 200)
+        # tearDown: SIGTERM with kept-alive connections still open, and
+        # exit status 0 (valgrind's 99 on any error or leak).
 
 
 if __name__ == "__main__":

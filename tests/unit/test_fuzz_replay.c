@@ -67,6 +67,11 @@ Test(fuzz_replay, record)
 	replay("record", fuzz_record);
 }
 
+Test(fuzz_replay, record_general)
+{
+	replay("record_general", fuzz_record_general);
+}
+
 Test(fuzz_replay, http)
 {
 	replay("http", fuzz_http);

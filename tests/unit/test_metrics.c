@@ -519,13 +519,21 @@ Test(metrics, gauges_are_rendered)
 	struct metrics_gauges g = {.redis_up = 1,
 	                           .redis_reconnects = 7,
 	                           .redis_pending = 3,
+	                           .redis_timeouts = 5,
+	                           .iframe_marks_dropped = 9,
 	                           .open_connections = 12};
 	char *text = render(&g);
 
 	cr_expect_eq(count(text, "iframe_auth_redis_up"), 1);
 	cr_expect_eq(count(text, "iframe_auth_redis_reconnects_total"), 7);
 	cr_expect_eq(count(text, "iframe_auth_redis_pending"), 3);
+	cr_expect_eq(count(text, "iframe_auth_redis_timeouts_total"), 5);
+	cr_expect_eq(count(text, "iframe_auth_iframe_marks_dropped_total"), 9);
 	cr_expect_eq(count(text, "iframe_auth_open_connections"), 12);
+	cr_expect(strstr(text, "# TYPE iframe_auth_redis_timeouts_total "
+	                       "counter\n") != NULL);
+	cr_expect(strstr(text, "# TYPE iframe_auth_iframe_marks_dropped_total "
+	                       "counter\n") != NULL);
 	cr_expect(strstr(text, "# TYPE iframe_auth_redis_up gauge\n") != NULL);
 	cr_expect(strstr(text, "# TYPE iframe_auth_redis_reconnects_total "
 	                       "counter\n") != NULL);

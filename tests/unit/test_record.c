@@ -420,3 +420,149 @@ Test(record, answer_refuses_other_heads)
 	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
 		cr_expect_not(answer(texts[i], &a), "accepted %s", texts[i]);
 }
+
+/* The fast path's answer, joined as the handler sends it. */
+static char *
+fast_answer(const char *text)
+{
+	struct record_answer a;
+	char *out;
+
+	cr_assert(answer(text, &a), "%s", text);
+	cr_assert(asprintf(&out, "{\"valid\":true,%.*s%.*s", (int)a.used_at_len,
+	                   a.used_at, (int)a.rest_len, a.rest) > 0);
+	return out;
+}
+
+static char *
+general_answer(const char *text)
+{
+	return record_answer_general(text, strlen(text));
+}
+
+/* Records as the service writes them (json-c: UTF-8 unescaped). */
+Test(record, general_answer_is_the_fast_answer_byte_for_byte)
+{
+	static const char *const rests[] = {
+	    USED_REST,
+	    "\"session_id\":\"" ID "\",\"created_at\":\"2026-11-22T10:30:00Z\","
+	    "\"expires_at\":\"2026-11-22T11:00:00Z\"}",
+	    "\"session_id\":\"" ID "\",\"created_at\":\"2026-11-22T10:30:00Z\","
+	    "\"expires_at\":\"2026-11-22T11:00:00Z\",\"metadata\":{\"u\":"
+	    "\"a/b\",\"n\":[1,2.5,-0.25,1e3,{}],\"s\":\"é\\n\\\"\","
+	    "\"e\":[],\"t\":true,\"z\":null}}",
+	    "\"session_id\":\"" ID "\",\"created_at\":\"2026-11-22T10:30:00Z\","
+	    "\"expires_at\":\"2026-11-22T11:00:00Z\",\"user_id\":\"\\\"q\\\" "
+	    "å\"}",
+	};
+
+	for (size_t i = 0; i < sizeof(rests) / sizeof(rests[0]); i++) {
+		for (int opened = 0; opened < 2; opened++) {
+			char *text, *fast, *general;
+
+			cr_assert(
+			    asprintf(&text, USED_HEAD "\"iframe_opened\":%s,%s",
+			             opened ? "true" : "false", rests[i]) > 0);
+			fast = fast_answer(text);
+			general = general_answer(text);
+			cr_assert_not_null(general, "%s", text);
+			cr_expect_str_eq(general, fast);
+			free(general);
+			free(fast);
+			free(text);
+		}
+	}
+}
+
+/* A used record as the Python service leaves it: json.dumps defaults,
+ * its field order, microseconds and no Z, user_id null, unknown fields. */
+#define PYTHON_USED                                                         \
+	"{\"session_id\": \"" ID "\", \"created_at\": "                     \
+	"\"2026-11-22T10:30:00.123456\", \"expires_at\": "                  \
+	"\"2026-11-22T11:00:00.123456\", \"used\": true, \"used_at\": "     \
+	"\"2026-11-22T10:31:00Z\", \"iframe_opened\": false, \"user_id\": " \
+	"null, \"metadata\": {\"expires_at\": \"x\", \"n\": 1.50}, "        \
+	"\"x_extra\": [1, {\"used_at\": \"y\"}]}"
+
+Test(record, general_answer_reads_other_layouts)
+{
+	char *general = general_answer(PYTHON_USED);
+	char *reordered;
+
+	cr_assert_not_null(general);
+	cr_expect_str_eq(
+	    general, "{\"valid\":true,\"used_at\":\"2026-11-22T10:31:00Z\","
+	             "\"session_id\":\"" ID "\",\"created_at\":\"2026-11-22T10:"
+	             "30:00.123456\",\"expires_at\":\"2026-11-22T11:00:00."
+	             "123456\",\"user_id\":null,\"metadata\":{\"expires_at\":"
+	             "\"x\",\"n\":1.50}}");
+	free(general);
+	/* Another order and spacing gives the same answer as the own
+	 * layout. */
+	cr_assert(asprintf(&reordered,
+	                   "\n{ \"metadata\" : {\"iframe_opened\":1}, "
+	                   "\"user_id\":\"alice\",\"expires_at\":\"2026-11-"
+	                   "22T11:00:00Z\",\t\"iframe_opened\":true,\"used\":"
+	                   "true,\"created_at\":\"2026-11-22T10:30:00Z\","
+	                   "\"session_id\":\"" ID "\",\"used_at\":\"2026-11-"
+	                   "22T10:30:05Z\",\"other\":{}} ") > 0);
+	general = general_answer(reordered);
+	{
+		char *own, *fast;
+
+		cr_assert(asprintf(&own, USED_HEAD "\"iframe_opened\":true,%s",
+		                   USED_REST) > 0);
+		fast = fast_answer(own);
+		cr_assert_not_null(general);
+		cr_expect_str_eq(general, fast);
+		free(fast);
+		free(own);
+	}
+	free(general);
+	free(reordered);
+}
+
+Test(record, general_answer_refuses_corrupt_records)
+{
+	static const char *const texts[] = {
+	    "",
+	    "not json",
+	    "[1, 2]",
+	    "\"" ID "\"",
+	    "{}",
+	    /* Not used yet: no used_at to answer with. */
+	    "{\"used\":false,\"iframe_opened\":false,\"session_id\":\"" ID "\","
+	    "\"created_at\":\"x\",\"expires_at\":\"y\"}",
+	    "{\"used\":true,\"used_at\":5,\"iframe_opened\":false,"
+	    "\"session_id\":\"" ID "\",\"created_at\":\"x\","
+	    "\"expires_at\":\"y\"}",
+	    /* json-c would take the key for "session_id". */
+	    "{\"used\":true,\"used_at\":\"z\",\"iframe_opened\":false,"
+	    "\"session_id\":\"" ID "\",\"created_at\":\"x\",\"expires_at\":"
+	    "\"y\",\"session_id\\u0000x\":\"other\"}",
+	    PYTHON_USED " x",
+	    "{\"used\":true,\"used_at\":\"z\",\"iframe_opened\":false,"
+	    "\"session_id\":\"" ID "\",\"created_at\":\"x\",\"expires_at\":"
+	    "\"y\",\"n\":0x10}",
+	};
+
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		char *general = general_answer(texts[i]);
+
+		cr_expect_null(general, "answered %s", texts[i]);
+		free(general);
+	}
+}
+
+Test(record, parse_reads_any_order_and_spacing)
+{
+	struct json_object *obj = parse(PYTHON_USED);
+
+	cr_assert_not_null(obj);
+	cr_expect_str_eq(get_string(obj, "session_id"), ID);
+	cr_expect(get_bool(obj, "used"));
+	cr_expect_not(get_bool(obj, "iframe_opened"));
+	cr_expect_str_eq(get_string(obj, "expires_at"),
+	                 "2026-11-22T11:00:00.123456");
+	json_object_put(obj);
+}

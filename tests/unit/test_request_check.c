@@ -28,39 +28,28 @@ TestSuite(request_check, .init = setup, .fini = teardown);
 
 Test(request_check, plain_requests_pass)
 {
-	cr_expect_null(request_check(&headers, 1, 1));
+	cr_expect_null(request_check(&headers, HTTP_GET, 1, 1));
 	evhttp_add_header(&headers, "Content-Length", "5");
-	cr_expect_null(request_check(&headers, 1, 1));
-	cr_expect_null(request_check(&headers, 1, 0));
+	cr_expect_null(request_check(&headers, HTTP_GET, 1, 1));
+	cr_expect_null(request_check(&headers, HTTP_GET, 1, 0));
 }
 
 Test(request_check, versions)
 {
-	cr_expect_not_null(request_check(&headers, 1, 9));
-	cr_expect_not_null(request_check(&headers, 2, 0));
-	cr_expect_not_null(request_check(&headers, 0, 9));
+	cr_expect_not_null(request_check(&headers, HTTP_GET, 1, 9));
+	cr_expect_not_null(request_check(&headers, HTTP_GET, 2, 0));
+	cr_expect_not_null(request_check(&headers, HTTP_GET, 0, 9));
 }
 
 Test(request_check, host)
 {
 	evhttp_clear_headers(&headers);
-	cr_expect_not_null(request_check(&headers, 1, 1));
-	cr_expect_null(request_check(&headers, 1, 0), "1.0 needs no Host");
+	cr_expect_not_null(request_check(&headers, HTTP_GET, 1, 1));
+	cr_expect_null(request_check(&headers, HTTP_GET, 1, 0),
+	               "1.0 needs no Host");
 	evhttp_add_header(&headers, "Host", "a");
 	evhttp_add_header(&headers, "host", "b");
-	cr_expect_not_null(request_check(&headers, 1, 1));
-}
-
-Test(request_check, lengths_and_encodings)
-{
-	evhttp_add_header(&headers, "Content-Length", "5");
-	evhttp_add_header(&headers, "content-length", "5");
-	cr_expect_not_null(request_check(&headers, 1, 1));
-	evhttp_clear_headers(&headers);
-	evhttp_add_header(&headers, "Host", "x");
-	evhttp_add_header(&headers, "Content-Length", "5");
-	evhttp_add_header(&headers, "Transfer-Encoding", "chunked");
-	cr_expect_not_null(request_check(&headers, 1, 1));
+	cr_expect_not_null(request_check(&headers, HTTP_GET, 1, 1));
 }
 
 Test(request_check, header_count)
@@ -71,9 +60,10 @@ Test(request_check, header_count)
 		snprintf(name, sizeof(name), "X-H%d", i);
 		evhttp_add_header(&headers, name, "v");
 	}
-	cr_expect_null(request_check(&headers, 1, 1), "exactly the limit");
+	cr_expect_null(request_check(&headers, HTTP_GET, 1, 1),
+	               "exactly the limit");
 	evhttp_add_header(&headers, "X-One-More", "v");
-	cr_expect_not_null(request_check(&headers, 1, 1));
+	cr_expect_not_null(request_check(&headers, HTTP_GET, 1, 1));
 }
 
 Test(request_check, header_size)
@@ -82,10 +72,46 @@ Test(request_check, header_size)
 
 	memset(value, 'a', 8000);
 	evhttp_add_header(&headers, "X-Big", value);
-	cr_expect_null(request_check(&headers, 1, 1));
+	cr_expect_null(request_check(&headers, HTTP_GET, 1, 1));
 	evhttp_clear_headers(&headers);
 	evhttp_add_header(&headers, "Host", "x");
 	memset(value, 'a', sizeof(value) - 1);
 	evhttp_add_header(&headers, "X-Big", value);
-	cr_expect_not_null(request_check(&headers, 1, 1));
+	cr_expect_not_null(request_check(&headers, HTTP_GET, 1, 1));
+}
+
+Test(request_check, body_framing_on_head_and_trace)
+{
+	static const char *const names[] = {"Content-Length",
+	                                    "Transfer-Encoding"};
+	static const char *const values[] = {"0", "chunked"};
+
+	cr_expect_null(request_check(&headers, HTTP_HEAD, 1, 1));
+	cr_expect_null(request_check(&headers, HTTP_TRACE, 1, 1));
+	for (int i = 0; i < 2; i++) {
+		evhttp_clear_headers(&headers);
+		evhttp_add_header(&headers, "Host", "x");
+		evhttp_add_header(&headers, names[i], values[i]);
+		cr_expect_str_eq(request_check(&headers, HTTP_HEAD, 1, 1),
+		                 "HEAD request with a body", "%s", names[i]);
+		cr_expect_str_eq(request_check(&headers, HTTP_TRACE, 1, 1),
+		                 "TRACE request with a body", "%s", names[i]);
+		cr_expect_null(request_check(&headers, HTTP_POST, 1, 1));
+	}
+}
+
+Test(request_check, connect_is_refused)
+{
+	cr_expect_str_eq(request_check(&headers, HTTP_CONNECT, 1, 1),
+	                 "CONNECT is not supported");
+	cr_expect_str_eq(request_check(&headers, HTTP_CONNECT, 1, 0),
+	                 "CONNECT is not supported");
+}
+
+Test(request_check, transfer_encoding_on_http10)
+{
+	evhttp_add_header(&headers, "Transfer-Encoding", "chunked");
+	cr_expect_null(request_check(&headers, HTTP_POST, 1, 1));
+	cr_expect_str_eq(request_check(&headers, HTTP_POST, 1, 0),
+	                 "Transfer-Encoding in an HTTP/1.0 request");
 }
