@@ -1,6 +1,7 @@
 #include "targets.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -18,6 +19,9 @@
 #include "session/create_request.h"
 #include "session/record.h"
 #include "session/session_id.h"
+
+#include "fake_redis.h"
+#include "http_frames.h"
 
 /* A NUL-terminated copy, for the parsers that take C strings. */
 static char *
@@ -242,11 +246,26 @@ fuzz_record_general(const uint8_t *data, size_t len)
 
 /*
  * The HTTP request path: the whole service (evhttp, the router, every
- * handler, with Redis unreachable) runs in this process, and each input is
- * written raw into a loopback connection to it.  The loop then runs until
- * the service has answered and closed, or a bounded number of turns.
+ * handler) runs in this process, against the fake Redis of fake_redis.c
+ * on the same event loop, so that handlers get past their first Redis
+ * command.  Each input is written raw into a loopback connection, and the
+ * loop runs until every complete request in it has been answered (or
+ * the service has closed).  Then:
+ *   - what came back is well-formed responses and nothing else;
+ *   - each complete request got exactly one (fewer only when the service
+ *     closed after one that may end the connection), plus at most one
+ *     refusal of what follows them;
+ *   - the listener still accepts and answers a new connection.
  */
-#define LOOP_TURNS 64
+
+/* Loop turns without anything arriving after which the service is taken
+ * to have said all it will: every answer here needs only loopback round
+ * trips, a handful of turns each.  Once everything expected is there,
+ * the wait is only for anything extra (a request answered twice). */
+#define QUIET_TURNS            32
+#define QUIET_TURNS_UNANSWERED 512
+#define TURNS_MAX              8192
+#define REPLY_MAX              (1 << 20)
 
 static struct app *app;
 static struct event_base *base;
@@ -270,16 +289,170 @@ free_port(void)
 	return port;
 }
 
+/* What the service sent on one connection, read as it arrives. */
+struct conversation {
+	int fd;
+	char *reply;
+	size_t len;
+	bool closed;
+};
+
+/* Runs one loop turn and reads what arrived; true when anything did. */
+static bool
+turn(struct conversation *c)
+{
+	bool progress = false;
+
+	event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+	while (!c->closed) {
+		ssize_t n = read(c->fd, c->reply + c->len, REPLY_MAX - c->len);
+
+		if (n > 0) {
+			c->len += (size_t)n;
+			progress = true;
+			if (c->len == REPLY_MAX)
+				abort(); /* no input earns a megabyte */
+		} else if (n == 0 || errno != EAGAIN) {
+			c->closed = true;
+			progress = true;
+		} else {
+			break;
+		}
+	}
+	return progress;
+}
+
+static int
+connect_service(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0)
+		abort();
+	return fd;
+}
+
+/* Sends request and runs the loop until the service closes or goes
+ * quiet, for longer while answered() says something is still owed. */
+static void
+converse(struct conversation *c, const uint8_t *request, size_t len,
+         bool (*answered)(const struct conversation *, void *), void *arg)
+{
+	int quiet = 0;
+
+	c->fd = connect_service();
+	c->len = 0;
+	c->closed = false;
+	/* Loopback buffers hold a whole input: no need to interleave. */
+	if (len > 0 && write(c->fd, request, len) != (ssize_t)len)
+		abort();
+	fcntl(c->fd, F_SETFL, O_NONBLOCK);
+	for (int i = 0; i < TURNS_MAX && !c->closed; i++) {
+		quiet = turn(c) ? 0 : quiet + 1;
+		if (quiet >=
+		    (answered(c, arg) ? QUIET_TURNS : QUIET_TURNS_UNANSWERED))
+			break;
+	}
+	close(c->fd);
+	/* Let the service see the close and free the connection. */
+	for (int i = 0; i < 4; i++)
+		event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+}
+
+struct expected {
+	struct http_request_frame requests[HTTP_FRAMES_MAX];
+	size_t nrequests;
+	bool rest; /* bytes after the complete requests */
+};
+
+/* Every complete request answered, and nothing after them to refuse. */
+static bool
+all_answered(const struct conversation *c, void *arg)
+{
+	const struct expected *e = arg;
+	struct http_responses r;
+
+	http_parse_responses(c->reply, c->len, c->closed, e->requests,
+	                     e->nrequests, &r);
+	return r.malformed || (r.count >= e->nrequests && !e->rest);
+}
+
+/* Reports why a conversation is wrong, with what came back, and stops. */
+static void
+fail(const char *why, const struct conversation *c, const struct expected *e,
+     const struct http_responses *r)
+{
+	fprintf(stderr,
+	        "fuzz_http: %s: %zu complete requests%s, %zu responses%s, "
+	        "connection %s; the service sent:\n%.*s\n",
+	        why, e->nrequests, e->rest ? " and more" : "", r->count,
+	        r->malformed ? " and malformed data" : "",
+	        c->closed ? "closed" : "open", (int)c->len, c->reply);
+	abort();
+}
+
+static void
+check_conversation(const struct conversation *c, const struct expected *e)
+{
+	struct http_responses r;
+
+	http_parse_responses(c->reply, c->len, c->closed, e->requests,
+	                     e->nrequests, &r);
+	/* To see what an input does: FUZZ_HTTP_SHOW=1 fuzz_http <file>. */
+	if (getenv("FUZZ_HTTP_SHOW") != NULL)
+		fprintf(stderr, "%.*s\n", (int)c->len, c->reply);
+	if (r.malformed)
+		fail("something other than well-formed responses", c, e, &r);
+	/* After the complete requests the service refuses what it cannot
+	 * frame, or waits for more; with nothing there, nothing more may
+	 * be answered. */
+	if (r.count > e->nrequests && !e->rest)
+		fail("a request answered twice, or a smuggled one", c, e, &r);
+	if (r.count < e->nrequests &&
+	    (!c->closed ||
+	     !(r.count > 0 &&
+	       (r.last_closes || e->requests[r.count - 1].may_close))))
+		fail("a complete request left unanswered", c, e, &r);
+}
+
+static bool
+one_answer(const struct conversation *c, void *arg)
+{
+	struct http_responses r;
+
+	(void)arg;
+	http_parse_responses(c->reply, c->len, c->closed, NULL, 0, &r);
+	return r.malformed || r.count > 0;
+}
+
+/* The listener still accepts, and the service still answers. */
+static void
+check_still_serving(struct conversation *c)
+{
+	static const char healthz[] =
+	    "GET /healthz HTTP/1.1\r\nHost: fuzz\r\n\r\n";
+	struct http_responses r;
+
+	converse(c, (const uint8_t *)healthz, sizeof(healthz) - 1, one_answer,
+	         NULL);
+	http_parse_responses(c->reply, c->len, c->closed, NULL, 0, &r);
+	if (r.malformed || r.count != 1 || r.last_status != 200)
+		abort();
+}
+
 static void
 start_service(void)
 {
 	static struct config cfg;
-	char port[16], err[256];
+	struct fake_redis *redis = fake_redis_listen();
+	char port[16], redis_port[16], err[256];
 
 	snprintf(port, sizeof(port), "%d", free_port());
+	snprintf(redis_port, sizeof(redis_port), "%d", fake_redis_port(redis));
 	setenv("PORT", port, 1);
 	setenv("REDIS_HOST", "127.0.0.1", 1);
-	setenv("REDIS_PORT", "1", 1); /* refused: every Redis route is 503 */
+	setenv("REDIS_PORT", redis_port, 1);
+	setenv("REDIS_PASSWORD", "fuzz", 1);
 	setenv("LOG_LEVEL", "ERROR", 1);
 	if (getenv("STATIC_DIR") == NULL)
 		setenv("STATIC_DIR", "static", 1);
@@ -292,39 +465,39 @@ start_service(void)
 	if (app == NULL)
 		abort();
 	base = app_event_base(app);
+	fake_redis_attach(redis, base);
 	addr.sin_family = AF_INET;
 	addr.sin_port = htons((uint16_t)cfg.port);
 	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	/* Through the handshake, so that the first input already finds the
+	 * link up. */
+	for (int i = 0; i < TURNS_MAX && !fake_redis_ready(redis); i++)
+		event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+	for (int i = 0; i < 8; i++)
+		event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+	if (!fake_redis_ready(redis))
+		abort();
 }
 
 void
 fuzz_http(const uint8_t *data, size_t len)
 {
-	char reply[4096];
-	int fd;
+	static struct conversation c;
+	struct expected e;
+	size_t framed;
 
 	if (len > FUZZ_INPUT_MAX)
 		return;
-	if (app == NULL)
+	if (app == NULL) {
 		start_service();
-	fd = socket(AF_INET, SOCK_STREAM, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0)
-		abort();
-	/* Loopback buffers hold a whole input: no need to interleave. */
-	if (write(fd, data, len) != (ssize_t)len)
-		abort();
-	shutdown(fd, SHUT_WR);
-	fcntl(fd, F_SETFL, O_NONBLOCK);
-	for (int turn = 0; turn < LOOP_TURNS; turn++) {
-		ssize_t n;
-
-		event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
-		n = read(fd, reply, sizeof(reply));
-		if (n == 0)
-			break; /* answered and closed */
+		c.reply = malloc(REPLY_MAX);
+		if (c.reply == NULL)
+			abort();
 	}
-	close(fd);
-	/* Let the service see the close and free the connection. */
-	for (int turn = 0; turn < 4; turn++)
-		event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+	e.nrequests = http_frame_requests((const char *)data, len, e.requests,
+	                                  HTTP_FRAMES_MAX, &framed);
+	e.rest = framed < len;
+	converse(&c, data, len, all_answered, &e);
+	check_conversation(&c, &e);
+	check_still_serving(&c);
 }

@@ -15,15 +15,40 @@ if [ ! -f build/build.ninja ]; then
 fi
 ninja -C build iframe-auth >/dev/null
 
-# The Redis address, from the environment or config.env, as the service
-# will see it.
+# KEY's value in config.env, read as the service reads it (config.c,
+# parse_line): the last KEY=VALUE line, trimmed, "export " allowed, one
+# pair of matching quotes removed, nothing else unescaped.
+config_file_value() {
+	local key=$1 line name value="" ws=$' \t\r\n'
+	[ -f config.env ] || return 0
+	while IFS= read -r line || [ -n "$line" ]; do
+		line=${line#"${line%%[!"$ws"]*}"}
+		line=${line%"${line##*[!"$ws"]}"}
+		if [[ $line == "export "* ]]; then
+			line=${line#export }
+			line=${line#"${line%%[!"$ws"]*}"}
+		fi
+		[[ $line == *=* ]] || continue
+		name=${line%%=*}
+		name=${name%"${name##*[!"$ws"]}"}
+		[ "$name" = "$key" ] || continue
+		value=${line#*=}
+		value=${value#"${value%%[!"$ws"]*}"}
+		if [ ${#value} -ge 2 ] && [[ ${value:0:1} == [\"\'] ]] &&
+			[ "${value: -1}" = "${value:0:1}" ]; then
+			value=${value:1:${#value}-2}
+		fi
+	done <config.env
+	printf '%s' "$value"
+}
+
+# KEY as the service will see it: the environment, else config.env, else
+# the default.
 config_value() {
 	local key=$1 default=$2 value
 	value=${!key-}
-	if [ -z "$value" ] && [ -f config.env ]; then
-		value=$(sed -n -E "s/^[[:space:]]*(export[[:space:]]+)?${key}[[:space:]]*=[[:space:]]*['\"]?([^'\"]*)['\"]?[[:space:]]*$/\2/p" config.env | tail -n 1)
-	fi
-	echo "${value:-$default}"
+	[ -n "$value" ] || value=$(config_file_value "$key")
+	printf '%s' "${value:-$default}"
 }
 redis_host=$(config_value REDIS_HOST localhost)
 redis_port=$(config_value REDIS_PORT 6379)
@@ -34,11 +59,15 @@ redis_password=$(config_value REDIS_PASSWORD "")
 export STATIC_DIR
 STATIC_DIR=$(config_value STATIC_DIR "$PWD/static")
 
+# The password goes to redis-cli in its environment (REDISCLI_AUTH), never
+# on its command line.
 redis_cli() {
 	local args=(-h "$redis_host" -p "$redis_port")
 	[ -z "$redis_socket" ] || args=(-s "$redis_socket")
-	[ -z "$redis_password" ] || args+=(--no-auth-warning -a "$redis_password")
-	timeout 2 redis-cli "${args[@]}" "$@" 2>&1
+	(
+		[ -z "$redis_password" ] || export REDISCLI_AUTH=$redis_password
+		timeout 2 redis-cli "${args[@]}" "$@" 2>&1
+	)
 }
 redis_answers() {
 	# Any answer (even NOAUTH) means something is listening there.
@@ -80,11 +109,19 @@ else
 	esac
 	mkdir -p var/redis
 	echo "run: starting a private redis-server on 127.0.0.1:$redis_port (data in var/redis/)"
-	redis_args=(--bind 127.0.0.1 --port "$redis_port" --dir "$PWD/var/redis"
-		--appendonly yes --appendfsync everysec --save ""
-		--logfile "$PWD/var/redis/redis.log")
-	[ -z "$redis_password" ] || redis_args+=(--requirepass "$redis_password")
-	redis-server "${redis_args[@]}" &
+	# The password goes in a file only this user can read, not on
+	# redis-server's command line.
+	private_conf=$PWD/var/redis/private.conf
+	(
+		umask 077
+		rm -f "$private_conf"
+		if [ -n "$redis_password" ]; then
+			REDIS_PASSWORD=$redis_password ./scripts/redis_password_conf.sh
+		fi >"$private_conf"
+	)
+	redis-server "$private_conf" --bind 127.0.0.1 --port "$redis_port" \
+		--dir "$PWD/var/redis" --appendonly yes --appendfsync everysec \
+		--save "" --logfile "$PWD/var/redis/redis.log" &
 	redis_pid=$!
 	for _ in $(seq 50); do
 		redis_answers && break

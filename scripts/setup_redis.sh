@@ -31,8 +31,20 @@ set_conf bind "127.0.0.1 -::1"
 set_conf protected-mode yes
 set_conf appendonly yes
 set_conf appendfsync everysec
+# The password goes in a file of its own that only Redis's user can read
+# (mode 0600), included last so that it wins; never on a command line,
+# where ps shows it (not even sed's).  An older version of this script
+# wrote it into redis.conf itself: those lines go.
 if [ -n "${REDIS_PASSWORD:-}" ]; then
-	set_conf requirepass "${REDIS_PASSWORD}"
+	auth_conf=/etc/redis/iframe-auth-password.conf
+	"$here/redis_password_conf.sh" |
+		"${sudo[@]}" sh -c 'umask 077 && rm -f "$1" && cat >"$1"' sh "$auth_conf"
+	if id -u redis >/dev/null 2>&1; then
+		"${sudo[@]}" chown redis:redis "$auth_conf"
+	fi
+	"${sudo[@]}" sed -i -E '/^requirepass /d' "$conf"
+	"${sudo[@]}" grep -qxF "include $auth_conf" "$conf" ||
+		echo "include $auth_conf" | "${sudo[@]}" tee -a "$conf" >/dev/null
 fi
 
 # Restart with whatever supervises Redis here.
@@ -45,10 +57,10 @@ else
 	"${sudo[@]}" redis-server "$conf" --daemonize yes
 fi
 
-auth=()
-[ -z "${REDIS_PASSWORD:-}" ] || auth=(--no-auth-warning -a "$REDIS_PASSWORD")
+# redis-cli takes the password from its environment, not its arguments.
+[ -z "${REDIS_PASSWORD:-}" ] || export REDISCLI_AUTH=$REDIS_PASSWORD
 for _ in $(seq 50); do
-	if [ "$(redis-cli "${auth[@]}" ping 2>/dev/null)" = "PONG" ]; then
+	if [ "$(redis-cli ping 2>/dev/null)" = "PONG" ]; then
 		echo "setup_redis: Redis answers on 127.0.0.1:6379 (appendonly yes, appendfsync everysec)"
 		exit 0
 	fi

@@ -17,6 +17,45 @@ sources() {
 	fi
 }
 
+# The options a build directory was set up with, one "name=value" a line,
+# sorted, for the names given; "compiler" is the C compiler command's name.
+build_options() {
+	local dir=$1
+	shift
+	{
+		meson introspect --buildoptions "$dir"
+		echo
+		meson introspect --targets "$dir"
+	} | python3 -c '
+import json, os, sys
+options, targets = sys.stdin.read().split("\n\n", 1)
+have = {o["name"]: o["value"] for o in json.loads(options)}
+have["compiler"] = os.path.basename(
+    json.loads(targets)[0]["target_sources"][0]["compiler"][0])
+for name in sorted(sys.argv[1:]):
+    value = have.get(name)
+    if isinstance(value, list):
+        value = ",".join(value)
+    print("%s=%s" % (name, str(value).lower()))
+' "$@"
+}
+
+# Sets up build directory $1 with the C compiler $2 and the "name=value"
+# options after it.  One that exists with other options is set up afresh:
+# reusing it would quietly test something else (no sanitizers, say).
+setup_build() {
+	local dir=$1 cc=$2 want have
+	shift 2
+	want=$(printf '%s\n' "compiler=$cc" "$@" | sort)
+	if [ -f "$dir/build.ninja" ]; then
+		have=$(build_options "$dir" compiler "${@%%=*}") || have=
+		[ "$have" != "$want" ] || return 0
+		echo "test: $dir was set up with other options; setting it up again"
+		rm -rf "$dir"
+	fi
+	CC=$cc meson setup "$dir" "${@/#/-D}"
+}
+
 [ -f build/build.ninja ] || meson setup build
 ninja -C build
 
@@ -27,16 +66,19 @@ clang-tidy -p build --quiet $(sources 'src/*.c') 2>/dev/null
 
 meson test -C build --print-errorlogs
 
-[ -f build-sanitize/build.ninja ] ||
-	meson setup build-sanitize -Db_sanitize=address,undefined -Db_lundef=false
+setup_build build-sanitize cc b_sanitize=address,undefined b_lundef=false
 meson test -C build-sanitize --setup=sanitize --no-suite valgrind --print-errorlogs
 
 # Each fuzz target for a bounded time, from the kept corpus; a crash fails
 # the run and leaves its input in build-fuzz/.
 fuzz_targets=(session_id create_body record record_general http)
-[ -f build-fuzz/build.ninja ] ||
-	CC=clang meson setup build-fuzz -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false
+setup_build build-fuzz clang fuzz=true b_sanitize=address,undefined b_lundef=false
 ninja -C build-fuzz "${fuzz_targets[@]/#/fuzz/fuzz_}"
+# Every sanitizer finding stops the target, as in the sanitize test setup
+# (meson.build); the fuzz build is also compiled with
+# -fno-sanitize-recover=all.
+export ASAN_OPTIONS=abort_on_error=1:detect_leaks=1:halt_on_error=1
+export UBSAN_OPTIONS=halt_on_error=1:abort_on_error=1:print_stacktrace=1
 for target in "${fuzz_targets[@]}"; do
 	echo "test: fuzzing $target for ${FUZZ_SECONDS:-10} s"
 	found=$(mktemp -d)

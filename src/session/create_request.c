@@ -68,13 +68,28 @@ take_ttl(struct json_object *v, int max_ttl, struct create_request *out)
 	return true;
 }
 
+/* The detail for a body json_input refused: it starts with the field the
+ * fault lies in, like every other invalid field, or with "body". */
+static void
+describe_fault(const struct json_input_fault *fault, char *detail,
+               size_t detail_len)
+{
+	const char *field = fault->member[0] != '\0' ? fault->member : "body";
+
+	if (fault->key[0] != '\0')
+		snprintf(detail, detail_len, "%s: %s \"%s\"", field, fault->why,
+		         fault->key);
+	else
+		snprintf(detail, detail_len, "%s: %s", field, fault->why);
+}
+
 enum create_parse
 create_request_parse(const char *body, size_t len, int max_ttl,
                      struct create_request *out, char *detail,
                      size_t detail_len)
 {
 	struct json_object *obj;
-	const char *why;
+	struct json_input_fault fault;
 	bool ok = true;
 
 	memset(out, 0, sizeof(*out));
@@ -85,9 +100,9 @@ create_request_parse(const char *body, size_t len, int max_ttl,
 	}
 	if (len == 0)
 		return CREATE_PARSE_OK;
-	obj = json_input_parse(body, len, &why);
+	obj = json_input_parse_located(body, len, &fault);
 	if (obj == NULL) {
-		snprintf(detail, detail_len, "body: %s", why);
+		describe_fault(&fault, detail, detail_len);
 		return CREATE_PARSE_INVALID;
 	}
 	if (!json_object_is_type(obj, json_type_object)) {

@@ -2,6 +2,7 @@
 
 #include <math.h>
 #include <stdbool.h>
+#include <string.h>
 
 #include <json-c/json.h>
 
@@ -45,12 +46,8 @@ utf8_sequence(const unsigned char *s, size_t n)
 	return len;
 }
 
-/*
- * What json-c lets through and a client must not send: invalid UTF-8,
- * control characters (raw inside strings, or outside them other than
- * whitespace), and the escape \u0000, which json-c would silently cut
- * object keys at.
- */
+/* Invalid UTF-8 anywhere, and control characters outside strings (those
+ * inside are checked with the structure, where their member is known). */
 static const char *
 check_text(const unsigned char *s, size_t len)
 {
@@ -61,16 +58,11 @@ check_text(const unsigned char *s, size_t len)
 
 		if (n == 0)
 			return "not valid UTF-8";
-		if (s[i] == 0x7f ||
-		    (s[i] < 0x20 &&
-		     (in_string || (s[i] != ' ' && s[i] != '\t' &&
-		                    s[i] != '\n' && s[i] != '\r'))))
+		if (!in_string &&
+		    (s[i] == 0x7f || (s[i] < 0x20 && s[i] != '\t' &&
+		                      s[i] != '\n' && s[i] != '\r')))
 			return "control characters are not allowed";
 		if (in_string && s[i] == '\\' && i + 1 < len) {
-			if (s[i + 1] == 'u' && i + 5 < len && s[i + 2] == '0' &&
-			    s[i + 3] == '0' && s[i + 4] == '0' &&
-			    s[i + 5] == '0')
-				return "the escape \\u0000 is not allowed";
 			i += 2; /* the escaped character is never a quote */
 			continue;
 		}
@@ -79,6 +71,197 @@ check_text(const unsigned char *s, size_t len)
 		i += n;
 	}
 	return NULL;
+}
+
+/*
+ * A second look at text json-c has accepted, for what it lets through and
+ * a client must not send: control characters inside strings, the escape
+ * \u0000 (json-c would silently cut object keys at it), single-quoted
+ * strings, and a key repeated in one object at any depth (json-c keeps
+ * the last one silently, so {"session_id": A, "session_id": B} would be
+ * read as B by us and perhaps as A by whoever looked before us).  Keys
+ * are decoded by json-c itself, so that two spellings of one key
+ * ("a" and "\u0061") are the same key here as they are in the parse.
+ */
+struct scan {
+	const char *s;
+	size_t len;
+	size_t pos;
+	int depth;
+	struct json_tokener *keys; /* decodes one key at a time */
+	struct json_input_fault *fault;
+};
+
+static bool
+scan_fail(struct scan *sc, const char *why)
+{
+	sc->fault->why = why;
+	return false;
+}
+
+/* Copies at most JSON_INPUT_NAME_MAX bytes of name, never half a UTF-8
+ * sequence. */
+static void
+copy_name(char dst[JSON_INPUT_NAME_MAX + 1], const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n > JSON_INPUT_NAME_MAX) {
+		n = JSON_INPUT_NAME_MAX;
+		while (n > 0 && ((unsigned char)name[n] & 0xc0) == 0x80)
+			n--;
+	}
+	memcpy(dst, name, n);
+	dst[n] = '\0';
+}
+
+/* Text json-c reads and JSON does not (single-quoted strings): a fault of
+ * the whole body, not of a member. */
+static bool
+scan_not_json(struct scan *sc)
+{
+	sc->fault->member[0] = '\0';
+	sc->fault->key[0] = '\0';
+	return scan_fail(sc, "not valid JSON");
+}
+
+static void
+skip_space(struct scan *sc)
+{
+	while (sc->pos < sc->len &&
+	       (sc->s[sc->pos] == ' ' || sc->s[sc->pos] == '\t' ||
+	        sc->s[sc->pos] == '\n' || sc->s[sc->pos] == '\r'))
+		sc->pos++;
+}
+
+/* The double-quoted string at pos; leaves pos past its closing quote. */
+static bool
+scan_string(struct scan *sc)
+{
+	for (sc->pos++; sc->pos < sc->len && sc->s[sc->pos] != '"'; sc->pos++) {
+		unsigned char c = (unsigned char)sc->s[sc->pos];
+
+		if (c < 0x20 || c == 0x7f)
+			return scan_fail(sc,
+			                 "control characters are not allowed");
+		if (c != '\\')
+			continue;
+		if (sc->pos + 5 < sc->len &&
+		    memcmp(sc->s + sc->pos + 1, "u0000", 5) == 0)
+			return scan_fail(sc,
+			                 "the escape \\u0000 is not allowed");
+		sc->pos++; /* the escaped character is never the end */
+	}
+	sc->pos++;
+	return true;
+}
+
+static bool scan_value(struct scan *sc);
+
+/* The object at pos, its keys unique; leaves pos past its '}'. */
+static bool
+scan_object(struct scan *sc)
+{
+	struct json_object *seen = json_object_new_object();
+	bool ok = seen != NULL;
+
+	if (!ok)
+		scan_fail(sc, "out of memory");
+	sc->depth++;
+	for (sc->pos++; ok;) {
+		struct json_object *key;
+		size_t start;
+
+		skip_space(sc);
+		if (sc->pos >= sc->len || sc->s[sc->pos] == '}')
+			break;
+		if (sc->depth == 1)
+			sc->fault->member[0] = '\0';
+		if (sc->s[sc->pos] != '"') {
+			ok = scan_not_json(sc);
+			break;
+		}
+		start = sc->pos;
+		if (!scan_string(sc)) {
+			ok = false;
+			break;
+		}
+		json_tokener_reset(sc->keys);
+		key = json_tokener_parse_ex(sc->keys, sc->s + start,
+		                            (int)(sc->pos - start));
+		if (key == NULL) {
+			ok = scan_fail(sc, "out of memory");
+			break;
+		}
+		if (sc->depth == 1)
+			copy_name(sc->fault->member,
+			          json_object_get_string(key));
+		if (json_object_object_get_ex(seen, json_object_get_string(key),
+		                              NULL)) {
+			if (sc->depth > 1)
+				copy_name(sc->fault->key,
+				          json_object_get_string(key));
+			ok = scan_fail(sc, JSON_INPUT_DUPLICATE_KEY);
+		} else if (json_object_object_add(
+		               seen, json_object_get_string(key), NULL) != 0) {
+			ok = scan_fail(sc, "out of memory");
+		}
+		json_object_put(key);
+		if (!ok)
+			break;
+		skip_space(sc);
+		sc->pos++; /* ':' */
+		ok = scan_value(sc);
+		skip_space(sc);
+		if (ok && sc->pos < sc->len && sc->s[sc->pos] == ',')
+			sc->pos++;
+	}
+	sc->pos++;
+	sc->depth--;
+	json_object_put(seen);
+	return ok;
+}
+
+/* The array at pos; leaves pos past its ']'. */
+static bool
+scan_array(struct scan *sc)
+{
+	for (sc->pos++;;) {
+		skip_space(sc);
+		if (sc->pos >= sc->len || sc->s[sc->pos] == ']')
+			break;
+		if (!scan_value(sc))
+			return false;
+		skip_space(sc);
+		if (sc->pos < sc->len && sc->s[sc->pos] == ',')
+			sc->pos++;
+	}
+	sc->pos++;
+	return true;
+}
+
+/* Any value at pos; leaves pos just past it. */
+static bool
+scan_value(struct scan *sc)
+{
+	skip_space(sc);
+	if (sc->pos >= sc->len)
+		return scan_not_json(sc);
+	switch (sc->s[sc->pos]) {
+	case '{':
+		return scan_object(sc);
+	case '[':
+		return scan_array(sc);
+	case '"':
+		return scan_string(sc);
+	case '\'':
+		return scan_not_json(sc);
+	default: /* a number or a literal */
+		while (sc->pos < sc->len &&
+		       strchr(",]} \t\n\r", sc->s[sc->pos]) == NULL)
+			sc->pos++;
+		return true;
+	}
 }
 
 /* Rejects NaN and infinities (json-c reads "NaN" and "Infinity") and
@@ -112,17 +295,15 @@ normalize_numbers(struct json_object *v)
 	}
 }
 
-struct json_object *
-json_input_parse(const char *text, size_t len, const char **why)
+/* json-c's own parse: one value, strict, bounded nesting, nothing after
+ * it but whitespace. */
+static struct json_object *
+parse_value(const char *text, size_t len, const char **why)
 {
-	struct json_tokener *tok;
+	struct json_tokener *tok = json_tokener_new_ex(JSON_INPUT_DEPTH);
 	struct json_object *obj;
 	size_t end;
 
-	*why = check_text((const unsigned char *)text, len);
-	if (*why != NULL)
-		return NULL;
-	tok = json_tokener_new_ex(JSON_INPUT_DEPTH);
 	if (tok == NULL) {
 		*why = "out of memory";
 		return NULL;
@@ -146,12 +327,49 @@ json_input_parse(const char *text, size_t len, const char **why)
 			*why = "unexpected data after the JSON value";
 			json_object_put(obj);
 			obj = NULL;
-		} else if (!normalize_numbers(obj)) {
-			*why = "numbers must be finite";
-			json_object_put(obj);
-			obj = NULL;
 		}
 	}
 	json_tokener_free(tok);
+	return obj;
+}
+
+struct json_object *
+json_input_parse_located(const char *text, size_t len,
+                         struct json_input_fault *fault)
+{
+	struct scan sc = {.s = text, .len = len, .fault = fault};
+	struct json_object *obj;
+
+	memset(fault, 0, sizeof(*fault));
+	fault->why = check_text((const unsigned char *)text, len);
+	if (fault->why != NULL)
+		return NULL;
+	obj = parse_value(text, len, &fault->why);
+	if (obj == NULL)
+		return NULL;
+	sc.keys = json_tokener_new();
+	if (sc.keys == NULL) {
+		scan_fail(&sc, "out of memory");
+	} else {
+		if (scan_value(&sc))
+			fault->member[0] = '\0';
+		json_tokener_free(sc.keys);
+	}
+	if (fault->why == NULL && !normalize_numbers(obj))
+		fault->why = "numbers must be finite";
+	if (fault->why != NULL) {
+		json_object_put(obj);
+		return NULL;
+	}
+	return obj;
+}
+
+struct json_object *
+json_input_parse(const char *text, size_t len, const char **why)
+{
+	struct json_input_fault fault;
+	struct json_object *obj = json_input_parse_located(text, len, &fault);
+
+	*why = fault.why;
 	return obj;
 }

@@ -108,12 +108,19 @@ session_id_from_query(const char *query, char out[SESSION_ID_LEN + 1])
 const char *
 session_id_from_body(const char *body, size_t len, char out[SESSION_ID_LEN + 1])
 {
-	const char *detail;
-	struct json_object *obj = json_input_parse(body, len, &detail);
+	struct json_input_fault fault;
+	struct json_object *obj = json_input_parse_located(body, len, &fault);
 	struct json_object *v;
+	const char *detail;
 
-	if (obj == NULL)
-		return detail;
+	if (obj == NULL) {
+		/* Worded as the query's repeated parameter is. */
+		if (strcmp(fault.why, JSON_INPUT_DUPLICATE_KEY) == 0 &&
+		    strcmp(fault.member, "session_id") == 0 &&
+		    fault.key[0] == '\0')
+			return "session_id given more than once";
+		return fault.why;
+	}
 	detail = "body must be {\"session_id\": \"<id>\"}";
 	if (json_object_is_type(obj, json_type_object) &&
 	    json_object_object_length(obj) == 1 &&

@@ -8,6 +8,7 @@ import html
 import http.server
 import json
 import os
+import re
 import sys
 import threading
 import time
@@ -37,18 +38,23 @@ HOST_PAGE = """<!doctype html>
 window.addEventListener("message", function (e) {
   fetch("/report", {method: "POST", body: JSON.stringify({origin: e.origin, data: e.data})});
 });
+window.addEventListener("load", function () {
+  fetch("/loaded", {method: "POST", body: JSON.stringify({href: location.href})});
+});
 </script>
 </body></html>
 """
 
 
 class HostSite:
-    """A second origin: serves the host page and collects its reports."""
+    """A second origin: serves the host page and collects its reports:
+    the messages it hears, and that it loaded."""
 
     def __init__(self, page=None):
         """page(src) makes the host page for an iframe_url; by default one
         that reports every message to this server."""
         self.reports = []
+        self.loads = []
         self.port = free_port()
         page = page or (lambda src: HOST_PAGE % html.escape(src, quote=True))
         site = self
@@ -68,8 +74,8 @@ class HostSite:
                 self.wfile.write(body)
 
             def do_POST(self):
-                data = self.rfile.read(int(self.headers["Content-Length"]))
-                site.reports.append(json.loads(data))
+                data = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                (site.loads if self.path == "/loaded" else site.reports).append(data)
                 self.send_response(204)
                 self.end_headers()
 
@@ -154,14 +160,33 @@ class Browser(ServiceTest):
 
         # A host that FRAME_ANCESTORS does not list: the browser refuses
         # to frame the page, so nothing runs and nothing is consumed.
+        # That the host page and the frame's request really happened is
+        # seen first (the page reports its load; the service logged the
+        # frame's request), so that a page that never loaded cannot pass.
         other = self.create("must-not-leak")
+        frames = self.access_count("/client/iframe.html")
+        scripts = self.access_count("/client/iframe.js")
         self.chrome.open(self.refused.url(other["iframe_url"]))
-        time.sleep(4)
+        self.assertTrue(wait_until(lambda: self.refused.loads, 20, 0.1),
+                        "the refused host page never loaded")
+        self.assertTrue(wait_until(
+            lambda: self.access_count("/client/iframe.html") > frames, 10, 0.1),
+            "the frame was never requested")
+        time.sleep(2)  # room for anything the frame would have done
+        # The page itself was served, but the browser never ran it: its
+        # script was not even fetched, and it told its host nothing.
+        self.assertEqual(self.access_count("/client/iframe.html"), frames + 1)
+        self.assertEqual(self.access_count("/client/iframe.js"), scripts)
         self.assertEqual(self.refused.reports, [])
         record = json.loads(db.call("GET", "auth_session:" + other["session_id"]))
         self.assertIs(record["used"], False)
         db.close()
         self.assertEqual(len(self.allowed.reports), 2)
+
+    def access_count(self, path):
+        """How many GETs of path the service has answered 200."""
+        return len(re.findall(r"access method=GET path=%s status=200 "
+                              % re.escape(path), self.svc.logs()))
 
     def page(self, tab):
         """The page's state, address, retry button and width."""

@@ -13,6 +13,8 @@ sys.path.insert(0, os.path.dirname(__file__))
 from harness import ServiceTest, main, wait_until  # noqa: E402
 
 TIMEOUT_MS = 500
+# A 503 comes at the deadline or sooner; the margin is for a busy machine.
+MARGIN = 0.4
 
 
 def metric(svc, name):
@@ -31,7 +33,7 @@ class RedisFaults(ServiceTest):
         self.assertEqual(r.status, 503, r.body)
         self.assertEqual(r.header("retry-after"), "1")
         self.assertEqual(r.header("content-type"), "application/json")
-        self.assertLess(elapsed, TIMEOUT_MS / 1000 + 1)
+        self.assertLess(elapsed, TIMEOUT_MS / 1000 + MARGIN)
         return r.json()
 
     def test_sigkill_then_restart(self):

@@ -187,8 +187,9 @@ Test(create_request, user_id_limit_counts_bytes_not_characters)
 
 Test(create_request, user_id_with_escaped_control_characters_is_invalid)
 {
-	/* \u0000 is refused for the whole body: json-c cuts keys at it. */
-	expect_invalid("{\"user_id\":\"a\\u0000b\"}", "body");
+	/* \u0000 is refused (json-c cuts keys at it), naming the field. */
+	expect_invalid("{\"user_id\":\"a\\u0000b\"}",
+	               "user_id: the escape \\u0000 is not allowed");
 	expect_invalid("{\"user_id\":\"a\\nb\"}", "user_id");
 	expect_invalid("{\"user_id\":\"a\\tb\"}", "user_id");
 	expect_invalid("{\"user_id\":\"a\\rb\"}", "user_id");
@@ -227,16 +228,87 @@ Test(create_request, invalid_utf8_forms_are_invalid)
 
 Test(create_request, escaped_nul_in_keys_is_invalid)
 {
+	/* In a top-level key there is no field to name yet. */
 	expect_invalid("{\"user_id\\u0000x\":\"a\"}", "body");
 	expect_invalid("{\"metadata\":{\"a\\u0000b\":1,\"a\\u0000c\":2}}",
-	               "body");
+	               "metadata: the escape \\u0000 is not allowed");
+}
+
+Test(create_request, escaped_nul_in_metadata_values_names_metadata)
+{
+	expect_invalid("{\"metadata\":{\"a\":\"x\\u0000\"}}",
+	               "metadata: the escape \\u0000 is not allowed");
+	expect_invalid("{\"metadata\":{\"a\":[{\"b\":\"\\u0000\"}]}}",
+	               "metadata: the escape \\u0000 is not allowed");
+	/* A field after a valid one is still named. */
+	expect_invalid("{\"ttl_seconds\":5,\"user_id\":\"\\u0000\"}",
+	               "user_id: the escape");
+	/* An escaped backslash before u0000 is not the escape. */
+	cr_expect_eq(parse("{\"user_id\":\"a\\\\u0000\"}"), CREATE_PARSE_OK,
+	             "%s", detail);
+	cr_expect_str_eq(req.user_id, "a\\u0000");
+	create_request_finish(&req);
+}
+
+Test(create_request, repeated_top_level_keys_are_invalid_naming_the_key)
+{
+	expect_invalid("{\"user_id\":\"a\",\"user_id\":\"b\"}",
+	               "user_id: duplicate key");
+	expect_invalid("{\"ttl_seconds\":5,\"metadata\":{},\"ttl_seconds\":6}",
+	               "ttl_seconds: duplicate key");
+	/* Two spellings of one key are one key, as json-c reads them. */
+	expect_invalid("{\"user_id\":\"a\",\"user\\u005fid\":\"b\"}",
+	               "user_id: duplicate key");
+	expect_invalid("{\"\xc3\xa9\":1,\"\\u00e9\":2}",
+	               "\xc3\xa9: duplicate key");
+}
+
+Test(create_request, repeated_keys_at_any_depth_are_invalid)
+{
+	expect_invalid("{\"metadata\":{\"a\":1,\"b\":2,\"a\":3}}",
+	               "metadata: duplicate key \"a\"");
+	expect_invalid("{\"metadata\":{\"x\":[{\"k\":1},{\"k\":1,\"k\":2}]}}",
+	               "metadata: duplicate key \"k\"");
+	expect_invalid("{\"metadata\":{\"o\":{\"metadata\":1,\"metadata\":1}}}",
+	               "metadata: duplicate key \"metadata\"");
+	/* The same key in sibling or nested objects is not repeated. */
+	cr_expect_eq(parse("{\"metadata\":{\"a\":{\"a\":{\"a\":1}},"
+	                   "\"b\":[{\"a\":1},{\"a\":2}]}}"),
+	             CREATE_PARSE_OK, "%s", detail);
+	create_request_finish(&req);
+}
+
+Test(create_request, a_long_repeated_key_is_cut_on_a_character_boundary)
+{
+	/* 63 ASCII bytes, then a 2-byte character across the 64-byte cut. */
+	char key[80], body[256];
+
+	memset(key, 'k', 63);
+	strcpy(key + 63, "\xc3\xa9z");
+	snprintf(body, sizeof(body), "{\"metadata\":{\"%s\":1,\"%s\":2}}", key,
+	         key);
+	key[63] = '\0';
+	expect_invalid(body, "metadata: duplicate key \"");
+	cr_expect(strstr(detail, key) != NULL, "%s", detail);
+	cr_expect(strstr(detail, "\xc3") == NULL, "%s", detail);
+}
+
+Test(create_request, single_quoted_strings_are_not_json)
+{
+	expect_invalid("{'user_id':\"a\"}", "body: not valid JSON");
+	expect_invalid("{\"user_id\":'a'}", "body: not valid JSON");
 }
 
 Test(create_request, raw_control_characters_inside_strings_are_invalid)
 {
-	expect_invalid("{\"metadata\":{\"a\":\"x\ty\"}}", "body");
-	expect_invalid("{\"metadata\":{\"a\":\"x\ny\"}}", "body");
-	expect_invalid("{\"metadata\":{\"a\":\"x\ry\"}}", "body");
+	expect_invalid("{\"metadata\":{\"a\":\"x\ty\"}}", "metadata");
+	expect_invalid("{\"metadata\":{\"a\":\"x\ny\"}}", "metadata");
+	expect_invalid("{\"metadata\":{\"a\":\"x\ry\"}}", "metadata");
+	expect_invalid("{\"user_id\":\"x\x01y\"}",
+	               "user_id: control characters");
+	expect_invalid("{\"us\x01er_id\":\"x\"}", "body: control characters");
+	/* Outside strings, they are a fault of the body. */
+	expect_invalid("{\x01\"user_id\":\"x\"}", "body: control characters");
 	/* Whitespace between tokens stays allowed. */
 	cr_expect_eq(parse("{\n\t\"user_id\" :\r\n \"u\"\n}"), CREATE_PARSE_OK,
 	             "%s", detail);
@@ -373,9 +445,10 @@ Test(create_request, trailing_data_is_invalid)
 
 Test(create_request, raw_control_characters_are_invalid)
 {
-	BAD("{\"user_id\":\"a\x01z\"}");
-	BAD("{\"user_id\":\"a\x1bz\"}");
-	BAD("{\"user_id\":\"a\x7fz\"}");
+	/* Inside a field's value they name the field. */
+	expect_invalid("{\"user_id\":\"a\x01z\"}", "user_id: control");
+	expect_invalid("{\"user_id\":\"a\x1bz\"}", "user_id: control");
+	expect_invalid("{\"user_id\":\"a\x7fz\"}", "user_id: control");
 	BAD("{\x0c}");
 	/* A NUL counts, wherever it is. */
 	BAD("{\"user_id\":\"a\0z\"}");

@@ -8,6 +8,29 @@
 
 #include "targets.h"
 
+/* The whole file at path in an allocation of exactly its length, so that
+ * a read past the end of an input is a heap overflow ASan reports (a
+ * shared, larger buffer would hide it). */
+static uint8_t *
+read_input(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	uint8_t *input;
+	long size;
+
+	cr_assert_not_null(f, "%s", path);
+	cr_assert_eq(fseek(f, 0, SEEK_END), 0, "%s", path);
+	size = ftell(f);
+	cr_assert_geq(size, 0, "%s", path);
+	rewind(f);
+	*len = (size_t)size;
+	input = malloc(*len);
+	cr_assert(input != NULL || *len == 0, "%s", path);
+	cr_assert_eq(fread(input, 1, *len, f), *len, "%s", path);
+	fclose(f);
+	return input;
+}
+
 /* Feeds every file of FUZZ_DIR/<kind>/<target> to fn; returns how many. */
 static size_t
 replay_dir(const char *kind, const char *target,
@@ -25,18 +48,15 @@ replay_dir(const char *kind, const char *target,
 	if (d == NULL)
 		return 0; /* no crashers kept for this target */
 	while ((e = readdir(d)) != NULL) {
-		static uint8_t buf[FUZZ_INPUT_MAX + 1];
-		FILE *f;
+		uint8_t *input;
 		size_t len;
 
 		if (e->d_name[0] == '.')
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		f = fopen(path, "rb");
-		cr_assert_not_null(f, "%s", path);
-		len = fread(buf, 1, sizeof(buf), f);
-		fclose(f);
-		fn(buf, len);
+		input = read_input(path, &len);
+		fn(input, len);
+		free(input);
 		n++;
 	}
 	closedir(d);

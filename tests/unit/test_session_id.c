@@ -1,6 +1,7 @@
 /* session_id.c: generating v4 ids, the strict canonical form, and finding
  * session_id in a raw query string without decoding it. */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -175,14 +176,30 @@ Test(session_id_normalize, rejects_embedded_nul)
 	cr_expect_not(session_id_normalize(buf, sizeof(buf), out));
 }
 
+/* Percent-encoding where a digit or a dash belongs, each 36 bytes long. */
+static const char *const percent_forms[] = {
+    "550e8400-e29b-41d4-a716-44665544%300",
+    "%350e8400-e29b-41d4-a716-44665544000",
+    "550e8400%2De29b-41d4-a716-4466554400",
+    "550e8400%2de29b%2d41d4%2da716%2d4466",
+    "550e8400-e29b-41d4-a716-446655440%00",
+    "%35%35%30%65%38%34%30%30-e29b-41d4-a",
+};
+
+/* text is a full-length id (so that its length alone cannot get it
+ * rejected) and is rejected. */
+static bool
+rejected_at_full_length(const char *text)
+{
+	cr_assert_eq(strlen(text), SESSION_ID_LEN, "%s", text);
+	return rejected(text);
+}
+
 Test(session_id_normalize, rejects_percent_encoded_forms)
 {
-	/* 36 bytes, with '%' where a hex digit belongs. */
-	cr_expect(rejected("550e8400-e29b-41d4-a716-44665544%300"));
-	cr_expect(rejected("%350e8400-e29b-41d4-a716-4466554400"));
-	cr_expect(rejected("%350e8400-e29b-41d4-a716-446655440000"));
-	cr_expect(rejected("550e8400%2De29b-41d4-a716-446655440000"));
-	cr_expect(rejected("550e8400%2de29b%2d41d4%2da716%2d4466"));
+	for (size_t i = 0; i < sizeof(percent_forms) / sizeof(*percent_forms);
+	     i++)
+		cr_expect(rejected_at_full_length(percent_forms[i]));
 }
 
 /* session_id_from_query */
@@ -262,15 +279,18 @@ Test(session_id_from_query, altered_ids_are_malformed)
 
 	cr_expect_eq(from_query("session_id=" GOOD "%00", out),
 	             SESSION_ID_MALFORMED);
-	cr_expect_eq(
-	    from_query("session_id=%35%35%30%65%38%34%30%30-e29b-41d4-a716-"
-	               "446655440000",
-	               out),
-	    SESSION_ID_MALFORMED);
-	cr_expect_eq(from_query("session_id=%350e8400-e29b-41d4-a716-"
-	                        "4466554400",
-	                        out),
-	             SESSION_ID_MALFORMED);
+	/* Percent-encoded forms of full length: refused for what they
+	 * hold, not for their length. */
+	for (size_t i = 0; i < sizeof(percent_forms) / sizeof(*percent_forms);
+	     i++) {
+		char query[64];
+
+		cr_assert_eq(strlen(percent_forms[i]), SESSION_ID_LEN);
+		snprintf(query, sizeof(query), "session_id=%s",
+		         percent_forms[i]);
+		cr_expect_eq(from_query(query, out), SESSION_ID_MALFORMED, "%s",
+		             query);
+	}
 	cr_expect_eq(from_query("session_id=" GOOD "x", out),
 	             SESSION_ID_MALFORMED);
 	cr_expect_eq(from_query("session_id=" GOOD "%20", out),
@@ -304,4 +324,46 @@ Test(session_id_from_query, similar_names_do_not_count)
 	                        out),
 	             SESSION_ID_FOUND);
 	cr_expect_str_eq(out, GOOD);
+}
+
+/* session_id_from_body */
+
+static const char *
+from_body(const char *body, char out[SESSION_ID_LEN + 1])
+{
+	return session_id_from_body(body, strlen(body), out);
+}
+
+Test(session_id_from_body, found)
+{
+	char out[SESSION_ID_LEN + 1];
+
+	cr_expect_null(from_body("{\"session_id\": \"" GOOD_UPPER "\"}", out));
+	cr_expect_str_eq(out, GOOD);
+}
+
+Test(session_id_from_body, a_repeated_key_is_refused_like_a_repeated_parameter)
+{
+	char out[SESSION_ID_LEN + 1];
+	const char *detail;
+
+	/* json-c alone would keep the last one. */
+	detail = from_body(
+	    "{\"session_id\": \"" NIL "\", \"session_id\": \"" GOOD "\"}", out);
+	cr_expect_str_eq(detail, "session_id given more than once");
+	detail = from_body("{\"session_id\": \"" GOOD
+	                   "\", \"session\\u005fid\": \"" GOOD "\"}",
+	                   out);
+	cr_expect_str_eq(detail, "session_id given more than once");
+	detail = from_body("{\"x\": 1, \"x\": 1}", out);
+	cr_expect_str_eq(detail, "duplicate key");
+}
+
+Test(session_id_from_body, an_escaped_nul_is_refused)
+{
+	char out[SESSION_ID_LEN + 1];
+
+	cr_expect_str_eq(
+	    from_body("{\"session_id\": \"" GOOD "\\u0000\"}", out),
+	    "the escape \\u0000 is not allowed");
 }
