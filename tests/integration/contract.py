@@ -52,21 +52,26 @@ def _resolve(node, doc):
     return {k: _resolve(v, doc) for k, v in node.items()}
 
 
-@functools.lru_cache(maxsize=1)
-def _templates():
+@functools.lru_cache(maxsize=None)
+def _templates(parameter):
     """(regex, template) for each documented path, literal paths first as
-    OpenAPI matches them."""
+    OpenAPI matches them; parameter is what a {parameter} matches."""
     out = []
     for template in document()["paths"]:
-        regex = "^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template)) + "$"
+        regex = "^" + re.sub(r"\\\{[^}]+\\\}", parameter, re.escape(template)) + "$"
         out.append(("{" in template, re.compile(regex), template))
     return [(regex, template) for _, regex, template in sorted(out, key=lambda t: t[0])]
 
 
 def template_of(path):
-    for regex, template in _templates():
-        if regex.match(path):
-            return template
+    """The documented path that path is.  A parameter is one segment, as
+    OpenAPI has it; failing that, any run of characters, '/' included,
+    which the service takes as one value (e.g. a user_id with a '/' that
+    the client did not encode)."""
+    for parameter in ("[^/]+", ".+"):
+        for regex, template in _templates(parameter):
+            if regex.match(path):
+                return template
     return None
 
 
