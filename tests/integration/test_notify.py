@@ -76,12 +76,15 @@ class Notify(ServiceTest):
         while len(pings) < 11:
             pings.append(self.receive_state(sock, "WATCHDOG=1",
                                             interval + MARGIN))
+        # Each ping came within interval + MARGIN of the one before (the
+        # receive timeout above), and on average at half the period: not
+        # the whole period, not faster.  Single gaps are not compared, as
+        # the test reads the socket with its own scheduling delays; over
+        # ten gaps those shift the average by at most MARGIN / 10.
         gaps = [b - a for a, b in zip(pings[1:], pings[2:])]
-        # On average the period asked for; never a burst.
         average = sum(gaps) / len(gaps)
-        self.assertGreater(average, interval * 0.8, gaps)
-        self.assertLess(average, interval + MARGIN, gaps)
-        self.assertGreater(min(gaps), interval / 2, gaps)
+        self.assertLess(abs(average - interval),
+                        interval * 0.2 + MARGIN / len(gaps), gaps)
         svc.send_signal(signal.SIGTERM)
         self.receive_state(sock, "STOPPING=1", 5)
 
