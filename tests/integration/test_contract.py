@@ -8,6 +8,7 @@ tests/unit/test_openapi.c, against the route table itself."""
 import copy
 import json
 import os
+import re
 import sys
 
 import jsonschema
@@ -120,6 +121,28 @@ class ResponseCheck(ServiceTest):
                      b'{"detail":"service temporarily unavailable","redis_healthy":false}')
         self.refused("GET", "/auth/validate-session", 401, self.OK_HEADERS,
                      b'{"valid":false,"reason":"expired","detail":"x"}')
+
+
+class ReadmeAlertRules(ServiceTest):
+    """The alert rules that README's Production section suggests name
+    metrics that /metrics has."""
+
+    def rules(self):
+        with open(os.path.join(REPO, "README.md")) as f:
+            text = f.read()
+        section = text[text.index("### What to monitor"):]
+        block = re.search(r"```yaml\n(.*?)```", section, re.S).group(1)
+        return yaml.safe_load(block)["groups"][0]["rules"]
+
+    def test_every_metric_in_the_rules_exists(self):
+        svc = self.service()
+        exposed = set(re.findall(r"(?m)^# TYPE (\w+) ", svc.get("/metrics").body.decode()))
+        rules = self.rules()
+        self.assertGreater(len(rules), 5)
+        for rule in rules:
+            for name in re.findall(r"\biframe_auth_\w+", rule["expr"]):
+                self.assertIn(re.sub(r"_(bucket|sum|count)$", "", name), exposed,
+                              rule["alert"])
 
 
 if __name__ == "__main__":
