@@ -4,7 +4,10 @@ one-rtt, service, bare, one-rtt, ...) so that a noisy machine hits all
 three alike; then memory and the status walk.  Writes
 docs/bench-results.md and prints it."""
 
+import base64
+import hashlib
 import http.client
+import json
 import os
 import re
 import resource
@@ -25,6 +28,9 @@ BUILD = sys.argv[1] if len(sys.argv) > 1 else "build-release"
 SECONDS = int(os.environ.get("BENCH_SECONDS", "3"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "2"))
 CONNS = (1, 16, 256)
+# BENCH_ONLY=verify: only the scenarios whose names start with it, printed
+# and not written to docs/bench-results.md, without the extra figures.
+ONLY = os.environ.get("BENCH_ONLY")
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 RECORD = ('{"used":false,"iframe_opened":false,"session_id":"%s",'
@@ -147,6 +153,19 @@ class Bench:
                                "EX", 3600) for sid in ids[i:i + 5000]])
         return ids
 
+    def insert_embed_session(self):
+        """One live embed session as validate opens it; its token."""
+        token = base64.urlsafe_b64encode(os.urandom(32)).decode().rstrip("=")
+        now = int(self.db.call("TIME")[0])
+        record = {"session_id": str(uuid.uuid4()), "created_at": "2026-11-22T10:00:00Z",
+                  "expires_at": "2026-11-22T11:00:00Z", "generation": 0,
+                  "user_id": "bench-user", "metadata": {"plan": "pro"}}
+        text = '{"expires_at_unix":%d,%s' % (now + 3600, json.dumps(
+            record, separators=(",", ":"))[1:])
+        self.db.call("SET", "auth_embed:" + hashlib.sha256(token.encode()).hexdigest(),
+                     text, "EX", 3600)
+        return token
+
     def rss_kb(self, name, field="VmRSS"):
         with open("/proc/%d/status" % self.procs[name].pid) as f:
             return int(re.search(field + r":\s+(\d+)", f.read()).group(1))
@@ -193,14 +212,23 @@ def main():
                 f.write("\n".join(ids) + "\n")
             return (ids_file, "2")
 
+        token = b.insert_embed_session()
         results = []
         for conns in CONNS:
-            results.append(("create-session", conns,
-                            scenario(b, "/auth/create-session", conns, "post.lua")))
-            results.append(("validate-session", conns,
-                            scenario(b, "", conns, "validate.lua", prepare_validate)))
-            results.append(("redis-health", conns,
-                            scenario(b, "/auth/redis-health", conns)))
+            for name, run in (
+                    ("create-session", lambda: scenario(
+                        b, "/auth/create-session", conns, "post.lua")),
+                    ("validate-session", lambda: scenario(
+                        b, "", conns, "validate.lua", prepare_validate)),
+                    ("verify", lambda: scenario(
+                        b, "", conns, "verify.lua", lambda: (token,))),
+                    ("redis-health", lambda: scenario(
+                        b, "/auth/redis-health", conns))):
+                if not ONLY or name.startswith(ONLY):
+                    results.append((name, conns, run()))
+        if ONLY:
+            print_table(results)
+            return
         b.db.call("FLUSHALL")
         b.insert_sessions(1000)
         for conns in CONNS:
@@ -266,6 +294,39 @@ def main():
     finally:
         b.close()
 
+    invalid = table(results, lines)
+    lines.append("")
+    lines.append("Baselines in the same runs: " + "; ".join(
+        "%s c=%d bare %.0f req/s p99 %.2f ms, one-rtt %.0f req/s p99 %.2f ms" % (
+            name, conns, r["bare"]["rps"], r["bare"]["p99"], r["one_rtt"]["rps"], r["one_rtt"]["p99"])
+        for name, conns, r in results if name in ("validate-session", "create-session", "verify")))
+    lines.append("")
+    lines.append("| figure | value |")
+    lines.append("|---|---|")
+    lines.append("| session-status, one walk over 100 000 sessions (median of 5) | %.0f ms |" % walk_ms)
+    lines.append("| validate p99 at 16 conns, alone / with walks running | %.2f ms / %.2f ms (× %.2f) |" % (
+        alone["p99"], during["p99"], during["p99"] / alone["p99"]))
+    lines.append("| service RSS with 10 000 idle connections | %.1f MB |" % (rss_idle / 1024))
+    lines.append("| service peak RSS (whole run) | %.1f MB |" % (peak / 1024))
+    lines.append("| Redis memory per session (%d creates through the API, cap accounting on) | %.0f B |" % (
+        created, per_session))
+    if invalid:
+        lines.append("")
+        lines.append("**Some runs had non-2xx answers or timeouts: marked invalid.**")
+    report = "\n".join(lines) + "\n"
+    with open(os.path.join(ROOT, "docs", "bench-results.md"), "w") as f:
+        f.write(report)
+    print(report)
+
+
+def print_table(results):
+    lines = []
+    table(results, lines)
+    print("\n".join(lines))
+
+
+def table(results, lines):
+    """The scenario table into lines; True when a row is invalid."""
     lines.append("| scenario | conns | req/s | p50 ms | p99 ms | non-2xx | "
                  "× bare req/s | × one-rtt req/s | × bare p99 | × one-rtt p99 | "
                  "server CPU µs/req (bare, one-rtt) | Redis µs/req (one-rtt) |")
@@ -284,28 +345,7 @@ def main():
                          s["p99"] / bare["p99"], s["p99"] / one["p99"],
                          s["server_us"], bare["server_us"], one["server_us"],
                          s["redis_us"], one["redis_us"]))
-    lines.append("")
-    lines.append("Baselines in the same runs: " + "; ".join(
-        "%s c=%d bare %.0f req/s p99 %.2f ms, one-rtt %.0f req/s p99 %.2f ms" % (
-            name, conns, r["bare"]["rps"], r["bare"]["p99"], r["one_rtt"]["rps"], r["one_rtt"]["p99"])
-        for name, conns, r in results if name in ("validate-session", "create-session")))
-    lines.append("")
-    lines.append("| figure | value |")
-    lines.append("|---|---|")
-    lines.append("| session-status, one walk over 100 000 sessions (median of 5) | %.0f ms |" % walk_ms)
-    lines.append("| validate p99 at 16 conns, alone / with walks running | %.2f ms / %.2f ms (× %.2f) |" % (
-        alone["p99"], during["p99"], during["p99"] / alone["p99"]))
-    lines.append("| service RSS with 10 000 idle connections | %.1f MB |" % (rss_idle / 1024))
-    lines.append("| service peak RSS (whole run) | %.1f MB |" % (peak / 1024))
-    lines.append("| Redis memory per session (%d creates through the API, cap accounting on) | %.0f B |" % (
-        created, per_session))
-    if invalid:
-        lines.append("")
-        lines.append("**Some runs had non-2xx answers or timeouts: marked invalid.**")
-    report = "\n".join(lines) + "\n"
-    with open(os.path.join(ROOT, "docs", "bench-results.md"), "w") as f:
-        f.write(report)
-    print(report)
+    return invalid
 
 
 if __name__ == "__main__":

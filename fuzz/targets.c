@@ -16,7 +16,9 @@
 #include "app.h"
 #include "config.h"
 #include "log.h"
+#include "session/base64url.h"
 #include "session/create_request.h"
+#include "session/embed_record.h"
 #include "session/record.h"
 #include "session/session_id.h"
 
@@ -152,7 +154,7 @@ is_answer_member(const char *key)
 {
 	static const char *const members[] = {
 	    "valid",      "used_at", "session_id", "created_at",
-	    "expires_at", "user_id", "metadata"};
+	    "expires_at", "user_id", "return_to",  "metadata"};
 
 	for (size_t i = 0; i < sizeof(members) / sizeof(members[0]); i++) {
 		if (strcmp(key, members[i]) == 0)
@@ -232,6 +234,8 @@ fuzz_record_general(const uint8_t *data, size_t len)
 	                       member(record, "used_at")) ||
 	    !json_object_equal(member(answer, "metadata"),
 	                       member(record, "metadata")) ||
+	    !json_object_equal(member(answer, "return_to"),
+	                       member(record, "return_to")) ||
 	    member(answer, "used") != NULL)
 		abort();
 	/* And a record that the fast path reads gets the same answer. */
@@ -500,4 +504,35 @@ fuzz_http(const uint8_t *data, size_t len)
 	converse(&c, data, len, all_answered, &e);
 	check_conversation(&c, &e);
 	check_still_serving(&c);
+}
+
+/* Whether s can go in a header value: no control characters. */
+static bool
+header_safe(const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			return false;
+	}
+	return true;
+}
+
+void
+fuzz_embed_record(const uint8_t *data, size_t len)
+{
+	struct embed_view view;
+
+	if (len > FUZZ_INPUT_MAX ||
+	    !embed_record_read((const char *)data, len, &view))
+		return;
+	/* What verify puts in headers is safe there. */
+	if (strlen(view.session_id) < 8 || !header_safe(view.session_id) ||
+	    !header_safe(view.expires_at) ||
+	    (view.user_id != NULL && !header_safe(view.user_id)))
+		abort();
+	for (const char *p = view.metadata; p != NULL && *p != '\0'; p++) {
+		if (!base64url_is_char(*p))
+			abort();
+	}
+	embed_view_finish(&view);
 }

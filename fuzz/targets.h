@@ -14,6 +14,8 @@ void fuzz_create_body(const uint8_t *data, size_t len);
 void fuzz_record(const uint8_t *data, size_t len);
 /* The general record path: records of any writer (record.h). */
 void fuzz_record_general(const uint8_t *data, size_t len);
+/* An embed session's record as /auth/verify reads it (embed_record.h). */
+void fuzz_embed_record(const uint8_t *data, size_t len);
 /* Starts the service in this process on first use; STATIC_DIR from the
  * environment (default "static"). */
 void fuzz_http(const uint8_t *data, size_t len);

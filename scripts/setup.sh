@@ -8,12 +8,15 @@ packages=(
 	# build
 	gcc meson ninja-build pkg-config
 	libevent-dev libhiredis-dev uuid-dev libjson-c-dev
+	# SHA-256 of embed tokens (libcrypto)
+	libssl-dev
 	# sd_notify for Type=notify under systemd
 	libsystemd-dev
 	# docs/openapi.yaml turned into the JSON that /openapi.json serves
 	python3-yaml
-	# run
-	redis-server
+	# run (nginx: the site in deploy/nginx, used by the demo and the tests;
+	# Debian's build has auth_request; openssl makes their certificate)
+	redis-server nginx openssl
 	# test (chromium and a font for the browser test)
 	libcriterion-dev python3 curl chromium fonts-dejavu-core
 	valgrind clang-format clang-tidy

@@ -13,6 +13,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "service_notify.h"
+#include "store/embed.h"
 #include "store/redis_link.h"
 #include "store/sessions.h"
 
@@ -25,6 +26,7 @@ struct app {
 	struct server *server;
 	struct redis_link *redis;
 	struct session_store *sessions;
+	struct embed_store *embed;
 	struct metrics *metrics;
 	struct static_files *static_files;
 	struct service_notify *notify;
@@ -133,6 +135,9 @@ app_start(struct app *app, const struct config *cfg)
 	                                     cfg->session_max_ttl_seconds);
 	if (app->sessions == NULL)
 		return false;
+	app->embed = embed_store_create(app->redis);
+	if (app->embed == NULL)
+		return false;
 	app->static_files =
 	    static_files_load(cfg->static_dir, err, sizeof(err));
 	if (app->static_files == NULL) {
@@ -144,6 +149,7 @@ app_start(struct app *app, const struct config *cfg)
 	app->api.cfg = cfg;
 	app->api.redis = app->redis;
 	app->api.sessions = app->sessions;
+	app->api.embed = app->embed;
 	app->api.metrics = app->metrics;
 	app->api.static_files = app->static_files;
 	if (cfg->api_key[0] == '\0')
@@ -185,6 +191,7 @@ app_finish(struct app *app)
 	sigprocmask(SIG_BLOCK, &stop_signals, NULL);
 	redis_link_destroy(app->redis);
 	session_store_destroy(app->sessions);
+	embed_store_destroy(app->embed);
 	static_files_destroy(app->static_files);
 	server_destroy(app->server);
 	metrics_destroy(app->metrics);

@@ -8,6 +8,8 @@
 #include <strings.h>
 #include <sys/resource.h>
 
+#include "http/cookie.h"
+
 /* Without --config: the working directory's file (development), else
  * the installed one; each read only when it exists (SPEC §3, §12). */
 #define LOCAL_CONFIG_FILE     "config.env"
@@ -89,6 +91,14 @@ static const struct key keys[] = {
         3600, "a whole request must arrive within this"),
     INT("MAX_CONNECTIONS", max_connections, NULL, 1, 1000000,
         "cap on open client connections (default from RLIMIT_NOFILE)"),
+    INT("EMBED_SESSION_TTL_SECONDS", embed_session_ttl_seconds, "3600", 1,
+        31536000, "absolute lifetime of an embed session"),
+    INT("EMBED_IDLE_TIMEOUT_SECONDS", embed_idle_timeout_seconds, "900", 1,
+        31536000, "an embed session not used for this long ends (sliding)"),
+    {"EMBED_COOKIE", KIND_BOOL, FIELD(embed_cookie), "true", 0, 0, NULL, false,
+     "send the embed session as a partitioned cookie too"},
+    STR("EMBED_COOKIE_NAME", embed_cookie_name, "__Host-iframe-auth",
+        cookie_check_name, false, "the embed cookie's name"),
     {"LOG_LEVEL", KIND_LOG_LEVEL, FIELD(log_level), "INFO", 0, 0, NULL, false,
      "DEBUG, INFO, WARNING or ERROR"},
     {"DEBUG", KIND_BOOL, FIELD(debug), "false", 0, 0, NULL, false,

@@ -35,6 +35,10 @@ struct config {
 	int http_idle_timeout_seconds;
 	int http_request_timeout_seconds;
 	int max_connections;
+	int embed_session_ttl_seconds;
+	int embed_idle_timeout_seconds;
+	bool embed_cookie;
+	char embed_cookie_name[CONFIG_STRING_MAX];
 	enum log_level log_level;
 	bool debug;
 };

@@ -36,11 +36,17 @@ struct metrics {
 	struct route_series *series; /* route_count + 1 ("unmatched") */
 	uint64_t sessions_created;
 	uint64_t validations[VALIDATION_RESULTS];
+	uint64_t verifications[VERIFY_RESULTS];
+	uint64_t embed_opened;
+	uint64_t logouts[2]; /* none, ended */
 	struct histogram redis_rtt;
 };
 
 static const char *const validation_names[] = {"ok", "not_found",
                                                "already_used", "invalid"};
+
+static const char *const verify_names[] = {"ok", "missing", "invalid",
+                                           "expired", "unavailable"};
 
 struct metrics *
 metrics_create(const struct route *routes, size_t count)
@@ -114,6 +120,24 @@ void
 metrics_validation(struct metrics *m, enum validation_result result)
 {
 	m->validations[result]++;
+}
+
+void
+metrics_verification(struct metrics *m, enum verify_result result)
+{
+	m->verifications[result]++;
+}
+
+void
+metrics_embed_opened(struct metrics *m)
+{
+	m->embed_opened++;
+}
+
+void
+metrics_logout(struct metrics *m, bool ended)
+{
+	m->logouts[ended]++;
 }
 
 void
@@ -196,6 +220,29 @@ metrics_render(const struct metrics *m, const struct metrics_gauges *g,
 		evbuffer_add_printf(
 		    out, "iframe_auth_validations_total{result=\"%s\"} %llu\n",
 		    validation_names[i], (unsigned long long)m->validations[i]);
+	evbuffer_add_printf(out,
+	                    "# HELP iframe_auth_verifications_total "
+	                    "/auth/verify answers, by result.\n"
+	                    "# TYPE iframe_auth_verifications_total counter\n");
+	for (size_t i = 0; i < VERIFY_RESULTS; i++)
+		evbuffer_add_printf(
+		    out,
+		    "iframe_auth_verifications_total{result=\"%s\"} %llu\n",
+		    verify_names[i], (unsigned long long)m->verifications[i]);
+	evbuffer_add_printf(
+	    out,
+	    "# HELP iframe_auth_embed_sessions_opened_total Embed sessions "
+	    "opened by a successful validation.\n"
+	    "# TYPE iframe_auth_embed_sessions_opened_total counter\n"
+	    "iframe_auth_embed_sessions_opened_total %llu\n"
+	    "# HELP iframe_auth_logouts_total Logouts, by whether an embed "
+	    "session was ended.\n"
+	    "# TYPE iframe_auth_logouts_total counter\n"
+	    "iframe_auth_logouts_total{result=\"ended\"} %llu\n"
+	    "iframe_auth_logouts_total{result=\"none\"} %llu\n",
+	    (unsigned long long)m->embed_opened,
+	    (unsigned long long)m->logouts[1],
+	    (unsigned long long)m->logouts[0]);
 	evbuffer_add_printf(
 	    out,
 	    "# HELP iframe_auth_redis_up Whether the Redis link is up.\n"

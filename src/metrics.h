@@ -4,6 +4,7 @@
 #ifndef IFRAME_AUTH_METRICS_H
 #define IFRAME_AUTH_METRICS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -17,6 +18,16 @@ enum validation_result {
 	VALIDATION_ALREADY_USED,
 	VALIDATION_INVALID,
 	VALIDATION_RESULTS,
+};
+
+/* /auth/verify answers (§11). */
+enum verify_result {
+	VERIFY_OK,
+	VERIFY_MISSING,
+	VERIFY_INVALID,
+	VERIFY_EXPIRED,
+	VERIFY_UNAVAILABLE,
+	VERIFY_RESULTS,
 };
 
 /* The gauges, read when rendering. */
@@ -39,6 +50,10 @@ void metrics_request(struct metrics *m, const struct route *route, int status,
                      double seconds);
 void metrics_session_created(struct metrics *m);
 void metrics_validation(struct metrics *m, enum validation_result result);
+void metrics_verification(struct metrics *m, enum verify_result result);
+void metrics_embed_opened(struct metrics *m);
+/* ended: an embed session existed and was deleted. */
+void metrics_logout(struct metrics *m, bool ended);
 void metrics_redis_round_trip(struct metrics *m, double seconds);
 
 void metrics_render(const struct metrics *m, const struct metrics_gauges *g,

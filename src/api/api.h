@@ -9,6 +9,7 @@
 
 struct config;
 struct http_call;
+struct embed_store;
 struct metrics;
 struct redis_link;
 struct session_store;
@@ -19,6 +20,7 @@ struct api {
 	const struct config *cfg;
 	struct redis_link *redis;
 	struct session_store *sessions;
+	struct embed_store *embed;
 	struct metrics *metrics;
 	struct static_files *static_files;
 };
@@ -39,6 +41,8 @@ void health_live(struct http_call *call);
 void health_redis(struct http_call *call);
 void sessions_create(struct http_call *call);
 void sessions_validate(struct http_call *call);
+void embed_verify(struct http_call *call);
+void embed_logout(struct http_call *call);
 void status_get(struct http_call *call);
 void admin_list(struct http_call *call);
 void admin_revoke(struct http_call *call);

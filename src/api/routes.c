@@ -7,6 +7,11 @@
 #include "api_key.h"
 
 #define BACKEND (ROUTE_NEEDS_REDIS | ROUTE_NEEDS_API_KEY)
+/* Forward auth answers every method alike: nginx auth_request and Caddy
+ * send GET whatever the original method was, an app may use any. */
+#define ANY_METHOD                                                   \
+	(HTTP_GET | HTTP_HEAD | HTTP_POST | HTTP_PUT | HTTP_DELETE | \
+	 HTTP_OPTIONS | HTTP_TRACE | HTTP_CONNECT | HTTP_PATCH)
 
 /* Every row has its own name: it labels the row's metrics. */
 const struct route api_routes[] = {
@@ -37,6 +42,17 @@ const struct route api_routes[] = {
      .name = "validate_session",
      .flags = ROUTE_NEEDS_REDIS,
      .handler = sessions_validate},
+    /* Neither needs the Redis guard: a missing or malformed credential
+     * is answered without Redis; a well-formed one finds the link down
+     * and gets 503 all the same. */
+    {.methods = ANY_METHOD,
+     .path = "/auth/verify",
+     .name = "verify",
+     .handler = embed_verify},
+    {.methods = HTTP_POST,
+     .path = "/auth/logout",
+     .name = "logout",
+     .handler = embed_logout},
     {.methods = HTTP_GET,
      .path = "/auth/session-status",
      .name = "session_status",

@@ -11,12 +11,15 @@
 #include "../config.h"
 #include "../http/body.h"
 #include "../http/call.h"
+#include "../http/cookie.h"
 #include "../http/reply.h"
 #include "../log.h"
 #include "../metrics.h"
 #include "../session/create_request.h"
+#include "../session/embed_token.h"
 #include "../session/record.h"
 #include "../session/session_id.h"
+#include "../store/embed.h"
 #include "../store/sessions.h"
 #include "api.h"
 
@@ -169,43 +172,67 @@ reply_corrupt(struct http_call *call, const char *id)
 	reply_detail(call, 500, "corrupt session record");
 }
 
-/* The 200 answer: cut from a record in the service's own layout
- * (record_answer(): no parsing on the hot path), else built from any
- * other writer's (record_answer_general()). */
+/* What the validate reply needs once Redis has answered. */
+struct validate_ctx {
+	struct http_call *call;
+	char id[SESSION_ID_LEN + 1];
+	char token[EMBED_TOKEN_LEN + 1];
+	char embed_expires_at[CLOCK_ISO8601_LEN];
+};
+
+/* The embed token in a partitioned cookie, unless EMBED_COOKIE=false. */
 static void
-reply_valid(struct http_call *call, const char *id, const char *text,
-            size_t len)
+add_embed_cookie(const struct validate_ctx *ctx)
 {
-	static const char head[] = "{\"valid\":true,";
+	const struct api *api = ctx->call->ctx;
+	char cookie[CONFIG_STRING_MAX + 192];
+
+	if (api->cfg->embed_cookie &&
+	    cookie_format(cookie, sizeof(cookie), api->cfg->embed_cookie_name,
+	                  ctx->token, api->cfg->embed_session_ttl_seconds))
+		reply_add_header(ctx->call, "Set-Cookie", cookie);
+}
+
+/* The 200 answer, the embed token's members first: cut from a record in
+ * the service's own layout (record_answer(): no parsing on the hot path),
+ * else built from any other writer's (record_answer_general()), whose own
+ * head gives way to this one. */
+static void
+reply_valid(const struct validate_ctx *ctx, const char *text, size_t len)
+{
+	struct http_call *call = ctx->call;
+	char head[128];
 	struct record_answer a;
 	char *answer;
-	size_t answer_len;
+	size_t head_len;
 
+	head_len = (size_t)snprintf(head, sizeof(head),
+	                            "{\"valid\":true,\"embed_token\":\"%s\","
+	                            "\"embed_expires_at\":\"%s\",",
+	                            ctx->token, ctx->embed_expires_at);
 	if (record_answer(text, len, &a)) {
-		reply_json_text(call, 200, 3,
-		                (const char *const[]){head, a.used_at, a.rest},
-		                (const size_t[]){sizeof(head) - 1,
-		                                 a.used_at_len, a.rest_len});
+		add_embed_cookie(ctx);
+		reply_json_text(
+		    call, 200, 3,
+		    (const char *const[]){head, a.used_at, a.rest},
+		    (const size_t[]){head_len, a.used_at_len, a.rest_len});
 		return;
 	}
 	answer = record_answer_general(text, len);
 	if (answer == NULL) {
 		/* The script reads no more than record_parse() does (see
 		 * sessions.c), so only running out of memory lands here. */
-		reply_corrupt(call, id);
+		reply_corrupt(call, ctx->id);
 		return;
 	}
-	answer_len = strlen(answer);
-	reply_json_text(call, 200, 1, (const char *const[]){answer},
-	                &answer_len);
+	add_embed_cookie(ctx);
+	reply_json_text(
+	    call, 200, 2,
+	    (const char *const[]){head, answer + RECORD_ANSWER_HEAD_LEN},
+	    (const size_t[]){head_len,
+	                     strlen(answer) - RECORD_ANSWER_HEAD_LEN});
 	free(answer);
 }
-
-/* What the validate reply needs once Redis has answered. */
-struct validate_ctx {
-	struct http_call *call;
-	char id[SESSION_ID_LEN + 1];
-};
 
 static void
 on_validated(void *arg, enum redis_outcome outcome, const struct redisReply *r)
@@ -221,7 +248,9 @@ on_validated(void *arg, enum redis_outcome outcome, const struct redisReply *r)
 	switch (result) {
 	case STORE_OK:
 		metrics_validation(api->metrics, VALIDATION_OK);
-		reply_valid(call, ctx->id, record, len);
+		metrics_embed_opened(api->metrics);
+		log_debug("embed session opened session=%.8s", ctx->id);
+		reply_valid(ctx, record, len);
 		break;
 	case STORE_CORRUPT:
 		reply_corrupt(call, ctx->id);
@@ -261,7 +290,10 @@ sessions_validate(struct http_call *call)
 {
 	const struct api *api = call->ctx;
 	char id[SESSION_ID_LEN + 1], used_at[CLOCK_ISO8601_LEN];
+	char hash[EMBED_HASH_LEN + 1];
+	struct embed_open embed;
 	struct validate_ctx *ctx;
+	time_t now;
 	const char *detail = NULL;
 	size_t len = 0;
 	const char *body =
@@ -303,9 +335,24 @@ sessions_validate(struct http_call *call)
 	}
 	ctx->call = call;
 	memcpy(ctx->id, id, sizeof(ctx->id));
-	clock_format_iso8601(session_store_now(api->sessions), used_at);
-	if (session_store_validate(api->sessions, id, used_at, on_validated,
-	                           ctx) != REDIS_SUBMIT_OK) {
+	if (!embed_token_generate(ctx->token) ||
+	    !embed_token_hash(ctx->token, hash)) {
+		log_error("no random bytes or no SHA-256 for an embed token; "
+		          "session left unused");
+		free(ctx);
+		reply_add_header(call, "Retry-After", "1");
+		reply_detail(call, 503, "no random bytes for an embed token");
+		return;
+	}
+	now = session_store_now(api->sessions);
+	clock_format_iso8601(now, used_at);
+	embed.hash = hash;
+	embed.expires = now + api->cfg->embed_session_ttl_seconds;
+	clock_format_iso8601(embed.expires, ctx->embed_expires_at);
+	embed.expires_at = ctx->embed_expires_at;
+	embed.idle_seconds = api->cfg->embed_idle_timeout_seconds;
+	if (session_store_validate(api->sessions, id, used_at, &embed,
+	                           on_validated, ctx) != REDIS_SUBMIT_OK) {
 		free(ctx);
 		reply_unavailable(call);
 	}

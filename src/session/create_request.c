@@ -7,6 +7,7 @@
 #include <json-c/json.h>
 
 #include "json_input.h"
+#include "return_to.h"
 
 static bool
 has_control_chars(const char *s, size_t len)
@@ -83,6 +84,23 @@ describe_fault(const struct json_input_fault *fault, char *detail,
 		snprintf(detail, detail_len, "%s: %s", field, fault->why);
 }
 
+/* NULL when v is an acceptable return_to (taken into out), otherwise
+ * what is wrong with it. */
+static const char *
+take_return_to(struct json_object *v, struct create_request *out)
+{
+	const char *why;
+
+	if (!json_object_is_type(v, json_type_string))
+		return "must be a string";
+	why = return_to_check(json_object_get_string(v),
+	                      (size_t)json_object_get_string_len(v));
+	if (why != NULL)
+		return why;
+	out->return_to = strdup(json_object_get_string(v));
+	return out->return_to != NULL ? NULL : "out of memory";
+}
+
 enum create_parse
 create_request_parse(const char *body, size_t len, int max_ttl,
                      struct create_request *out, char *detail,
@@ -137,10 +155,17 @@ create_request_parse(const char *body, size_t len, int max_ttl,
 				    "ttl_seconds: must be an integer from 1 "
 				    "to %d",
 				    max_ttl);
+		} else if (strcmp(key, "return_to") == 0) {
+			const char *problem = take_return_to(value, out);
+
+			ok = problem == NULL;
+			if (!ok)
+				snprintf(detail, detail_len, "return_to: %s",
+				         problem);
 		} else {
 			snprintf(detail, detail_len,
 			         "%.64s: unknown field (allowed: user_id, "
-			         "metadata, ttl_seconds)",
+			         "metadata, ttl_seconds, return_to)",
 			         key);
 			ok = false;
 		}
@@ -158,4 +183,6 @@ create_request_finish(struct create_request *req)
 {
 	free(req->metadata);
 	req->metadata = NULL;
+	free(req->return_to);
+	req->return_to = NULL;
 }

@@ -14,6 +14,7 @@ struct create_request {
 	char user_id[USER_ID_MAX + 1];
 	char *metadata;  /* serialized JSON object, or NULL; owned */
 	int ttl_seconds; /* 0: the configured default */
+	char *return_to; /* checked path (return_to.h), or NULL; owned */
 };
 
 enum create_parse {

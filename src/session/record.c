@@ -16,32 +16,42 @@
  * its depth, cjson (which the scripts read records with) 1000. */
 #define RECORD_DEPTH 1024
 
+/* The string as JSON text, escaped by json-c, in *holder (release with
+ * json_object_put()); NULL on allocation failure. */
+static const char *
+json_string_text(const char *s, struct json_object **holder)
+{
+	*holder = json_object_new_string(s);
+	if (*holder == NULL)
+		return NULL;
+	return json_object_to_json_string_ext(
+	    *holder, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+}
+
 char *
 record_serialize(const char *session_id, time_t created, time_t expires,
                  const struct create_request *req)
 {
 	char created_at[CLOCK_ISO8601_LEN], expires_at[CLOCK_ISO8601_LEN];
-	const char *user_id = NULL;
+	const char *user_id = NULL, *return_to = NULL;
 	const char *metadata = req != NULL ? req->metadata : NULL;
-	struct json_object *uid = NULL;
+	struct json_object *uid = NULL, *ret = NULL;
 	size_t cap = RECORD_HEAD_MAX;
-	char *out;
+	char *out = NULL;
 
 	clock_format_iso8601(created, created_at);
 	clock_format_iso8601(expires, expires_at);
 	if (req != NULL && req->has_user_id) {
-		/* json-c does the string escaping. */
-		uid = json_object_new_string(req->user_id);
-		if (uid == NULL)
-			return NULL;
-		user_id = json_object_to_json_string_ext(
-		    uid,
-		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-		if (user_id == NULL) {
-			json_object_put(uid);
-			return NULL;
-		}
+		user_id = json_string_text(req->user_id, &uid);
+		if (user_id == NULL)
+			goto done;
 		cap += sizeof(",\"user_id\":") + strlen(user_id);
+	}
+	if (req != NULL && req->return_to != NULL) {
+		return_to = json_string_text(req->return_to, &ret);
+		if (return_to == NULL)
+			goto done;
+		cap += sizeof(",\"return_to\":") + strlen(return_to);
 	}
 	if (metadata != NULL)
 		cap += sizeof(",\"metadata\":") + strlen(metadata);
@@ -51,13 +61,17 @@ record_serialize(const char *session_id, time_t created, time_t expires,
 		         RECORD_HEAD_UNUSED
 		         "\"iframe_opened\":false," RECORD_AFTER_FLAGS
 		         "%s\",\"created_at\":\"%s\","
-		         "\"expires_at\":\"%s\"%s%s%s%s}",
+		         "\"expires_at\":\"%s\"%s%s%s%s%s%s}",
 		         session_id, created_at, expires_at,
 		         user_id != NULL ? ",\"user_id\":" : "",
 		         user_id != NULL ? user_id : "",
+		         return_to != NULL ? ",\"return_to\":" : "",
+		         return_to != NULL ? return_to : "",
 		         metadata != NULL ? ",\"metadata\":" : "",
 		         metadata != NULL ? metadata : "");
+done:
 	json_object_put(uid);
+	json_object_put(ret);
 	return out;
 }
 
@@ -115,20 +129,32 @@ has_bool(struct json_object *obj, const char *key)
 	       json_object_is_type(v, json_type_boolean);
 }
 
-/* Any JSON text that the scripts' general path accepts (store/sessions.c):
- * unlike a client's input (json_input.h), a stored record may hold what
+/* Whether the JSON text escapes a NUL (\u0000) anywhere. */
+static bool
+has_nul_escape(const char *text, size_t len)
+{
+	for (size_t i = 0; i + 1 < len; i++) {
+		if (text[i] != '\\')
+			continue;
+		if (len - i >= 6 && memcmp(text + i + 1, "u0000", 5) == 0)
+			return true;
+		i++; /* the escaped character: \\u0000 is "\\" then "u0000" */
+	}
+	return false;
+}
+
+/* Unlike a client's input (json_input.h), a stored record may hold what
  * other writers put in strings.  \u0000 is refused, as by the scripts:
  * json-c would cut a key at it, and "session_id\u0000x" would stand for
  * "session_id". */
-static struct json_object *
-parse_stored(const char *text, size_t len)
+struct json_object *
+record_json_parse(const char *text, size_t len)
 {
-	static const char nul[] = "\\u0000";
 	struct json_tokener *tok;
 	struct json_object *obj;
 	size_t end;
 
-	if (len > INT32_MAX || memmem(text, len, nul, sizeof(nul) - 1) != NULL)
+	if (len > INT32_MAX || has_nul_escape(text, len))
 		return NULL;
 	tok = json_tokener_new_ex(RECORD_DEPTH);
 	if (tok == NULL)
@@ -153,7 +179,7 @@ parse_stored(const char *text, size_t len)
 struct json_object *
 record_parse(const char *text, size_t len)
 {
-	struct json_object *obj = parse_stored(text, len);
+	struct json_object *obj = record_json_parse(text, len);
 
 	if (obj == NULL)
 		return NULL;
@@ -180,9 +206,9 @@ copy_member(struct json_object *to, struct json_object *from, const char *key)
 char *
 record_answer_general(const char *text, size_t len)
 {
-	static const char *const members[] = {"used_at",    "session_id",
-	                                      "created_at", "expires_at",
-	                                      "user_id",    "metadata"};
+	static const char *const members[] = {
+	    "used_at", "session_id", "created_at", "expires_at",
+	    "user_id", "return_to",  "metadata"};
 	struct json_object *record = record_parse(text, len);
 	struct json_object *answer;
 	const char *json;
@@ -200,7 +226,8 @@ record_answer_general(const char *text, size_t len)
 		json = json_object_to_json_string_ext(
 		    answer,
 		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-		if (json != NULL)
+		if (json != NULL && strncmp(json, RECORD_ANSWER_HEAD,
+		                            RECORD_ANSWER_HEAD_LEN) == 0)
 			out = strdup(json);
 	}
 	json_object_put(answer);

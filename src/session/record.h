@@ -33,6 +33,11 @@ struct create_request;
 char *record_serialize(const char *session_id, time_t created, time_t expires,
                        const struct create_request *req);
 
+/* Parses any JSON text that the scripts' general path accepts
+ * (store/sessions.c): strict JSON, any writer's strings, numbers kept as
+ * written, of duplicate keys the last one.  NULL otherwise. */
+struct json_object *record_json_parse(const char *text, size_t len);
+
 /* Parses a stored record, whoever wrote it, and checks its required
  * fields (session_id, created_at, expires_at, used, iframe_opened).  NULL
  * when it is corrupt. */
@@ -42,7 +47,7 @@ struct json_object *record_parse(const char *text, size_t len);
  * service wrote and has just marked used, to send after {"valid":true,:
  * the "used_at" member with its comma, then everything from
  * "session_id" to the closing brace (session_id, created_at, expires_at
- * and user_id and metadata when present), already JSON. */
+ * and user_id, return_to and metadata when present), already JSON. */
 struct record_answer {
 	const char *used_at;
 	size_t used_at_len;
@@ -58,8 +63,12 @@ bool record_answer(const char *text, size_t len, struct record_answer *out);
 /* The general path: the whole 200 answer of validate-session from any
  * record that record_parse() reads and that has been marked used (it has
  * used_at), with the same members in the same order as the fast path
- * (user_id and metadata when the record has them).  NULL when there is no
- * such answer or no memory.  Free with free(). */
+ * (user_id, return_to and metadata when the record has them).  It starts
+ * with RECORD_ANSWER_HEAD, which the handler replaces with its own head
+ * (the embed token's members).  NULL when there is no such answer or no
+ * memory.  Free with free(). */
+#define RECORD_ANSWER_HEAD     "{\"valid\":true,"
+#define RECORD_ANSWER_HEAD_LEN (sizeof(RECORD_ANSWER_HEAD) - 1)
 char *record_answer_general(const char *text, size_t len);
 
 #endif

@@ -105,6 +105,18 @@ session_id_from_query(const char *query, char out[SESSION_ID_LEN + 1])
 	           : SESSION_ID_MALFORMED;
 }
 
+/* The iframe page sends its parent's origin beside the id (SPEC §5): 1
+ * when the body has it as a string, 0 when it is absent, -1 otherwise. */
+static int
+parent_origin_members(struct json_object *obj)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(obj, "parent_origin", &v))
+		return 0;
+	return json_object_is_type(v, json_type_string) ? 1 : -1;
+}
+
 const char *
 session_id_from_body(const char *body, size_t len, char out[SESSION_ID_LEN + 1])
 {
@@ -116,14 +128,19 @@ session_id_from_body(const char *body, size_t len, char out[SESSION_ID_LEN + 1])
 	if (obj == NULL) {
 		/* Worded as the query's repeated parameter is. */
 		if (strcmp(fault.why, JSON_INPUT_DUPLICATE_KEY) == 0 &&
-		    strcmp(fault.member, "session_id") == 0 &&
-		    fault.key[0] == '\0')
-			return "session_id given more than once";
+		    fault.key[0] == '\0') {
+			if (strcmp(fault.member, "session_id") == 0)
+				return "session_id given more than once";
+			if (strcmp(fault.member, "parent_origin") == 0)
+				return "parent_origin given more than once";
+		}
 		return fault.why;
 	}
-	detail = "body must be {\"session_id\": \"<id>\"}";
+	detail = "body must be {\"session_id\": \"<id>\"} with an optional "
+	         "\"parent_origin\" string";
 	if (json_object_is_type(obj, json_type_object) &&
-	    json_object_object_length(obj) == 1 &&
+	    parent_origin_members(obj) >= 0 &&
+	    json_object_object_length(obj) == 1 + parent_origin_members(obj) &&
 	    json_object_object_get_ex(obj, "session_id", &v) &&
 	    json_object_is_type(v, json_type_string)) {
 		detail = "session_id must be a canonical version-4 UUID";

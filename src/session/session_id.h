@@ -34,8 +34,9 @@ enum session_id_query session_id_from_query(const char *query,
                                             char out[SESSION_ID_LEN + 1]);
 
 /* The id of a validate-session POST body, which must be exactly
- * {"session_id": "<id>"} (strict JSON input, json_input.h).  NULL, or
- * what is wrong with the body. */
+ * {"session_id": "<id>"}, with an optional "parent_origin" string beside
+ * it (strict JSON input, json_input.h; a repeated key is refused).  NULL,
+ * or what is wrong with the body. */
 const char *session_id_from_body(const char *body, size_t len,
                                  char out[SESSION_ID_LEN + 1]);
 

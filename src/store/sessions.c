@@ -12,6 +12,7 @@
 #include "../log.h"
 #include "../session/record.h"
 #include "../session/session_id.h"
+#include "embed.h"
 #include "script.h"
 
 #define KEY_PREFIX "auth_session:"
@@ -63,8 +64,11 @@
 	"end\n"                                                                \
 	"-- The record decoded, or nil when it is corrupt.\n"                  \
 	"local function record_read(v)\n"                                      \
-	"  if not string.find(v, '^[ \\t\\r\\n]*{') or string.find(v, "        \
-	"'\\\\u0000', 1, true) then\n"                                         \
+	"  -- \\u0000 as an escape: not when its backslash is itself "         \
+	"escaped\n"                                                            \
+	"  if not string.find(v, '^[ \\t\\r\\n]*{') or\n"                      \
+	"     string.find((string.gsub(v, '\\\\\\\\', '')), '\\\\u0000', 1, "  \
+	"true) then\n"                                                         \
 	"    return nil\n"                                                     \
 	"  end\n"                                                              \
 	"  local ok, r = pcall(cjson.decode, v)\n"                             \
@@ -232,7 +236,8 @@ static const char create_lua[] =
     "redis.call('HINCRBY', KEYS[2], 'total_created', 1)\n"
     "return 1\n";
 
-/* KEYS: session, stats.  ARGV: used_at, not_after (ms on Redis's clock).
+/* KEYS: session, stats, embed.  ARGV: used_at, not_after (ms on Redis's
+ * clock), then the embed session's (below).
  * 0: not found, 2: already used, 3: too late, 4: a corrupt record,
  * otherwise the updated record.  A command that reaches Redis after the
  * service has given up on it (a frozen Redis that wakes up) must not use
@@ -252,11 +257,15 @@ static const char validate_lua[] =
     "local rest = string.sub(v, #unused + 1)\n"
     "local opened = string.match(rest, '^\"iframe_opened\":(%a+),"
     "" RECORD_AFTER_FLAGS "')\n"
-    "local nv\n"
+    "local nv, sid, tail\n"
     "-- The fast path: the service's own layout, by position.\n"
     "if string.sub(v, 1, #unused) == unused and string.sub(v, -1) == '}' and\n"
     "   (opened == 'true' or opened == 'false') then\n"
     "  nv = used .. '" RECORD_USED_AT "' .. ARGV[1] .. '\",' .. rest\n"
+    "  sid = string.match(rest, '^\"iframe_opened\":%a+,' ..\n"
+    "                     '\"session_id\":(\"[^\"\\\\]*\")')\n"
+    "  tail = string.match(rest, '\"expires_at\":\"[^\"]*\"(.*)}$')\n"
+    "  if not sid or not tail then return 4 end\n"
     "elseif string.sub(v, 1, #used) == used then\n"
     "  return 2\n"
     "else\n"
@@ -273,7 +282,32 @@ static const char validate_lua[] =
     "  else\n"
     "    nv = splice(splice(v, m.used, 'true'), m.used_at, at)\n"
     "  end\n"
+    "  sid = string.sub(v, m.session_id[1], m.session_id[2])\n"
+    "  tail = ''\n"
+    "  for _, k in ipairs({'user_id', 'return_to', 'metadata'}) do\n"
+    "    local span = m[k]\n"
+    "    if span and (type(r[k]) == 'string' or\n"
+    "                 (k == 'metadata' and string.byte(v, span[1]) == 123))\n"
+    "    then\n"
+    "      tail = tail .. ',\"' .. k .. '\":' .. string.sub(v, span[1], "
+    "span[2])\n"
+    "    end\n"
+    "  end\n"
     "end\n"
+    /* The embed session (§11), opened before the session is marked, so
+     * that nothing is used up without one.  KEYS[3] is auth_embed:<hash>;
+     * ARGV[3] its absolute end (s), ARGV[4] the same as text, ARGV[5] the
+     * idle timeout (s).  It takes the session's id (sid, JSON text) and
+     * tail: every field after the own layout's expires_at (user_id,
+     * return_to, metadata, ...), or, of any other record, user_id and
+     * return_to when strings and metadata when an object, their text as
+     * the record has it. */
+    "local left = ARGV[3] * 1000 - (t[1] * 1000 + math.floor(t[2] / 1000))\n"
+    "redis.call('SET', KEYS[3], '" EMBED_RECORD_HEAD "' .. ARGV[3] ..\n"
+    "  ',\"session_id\":' .. sid .. ',\"created_at\":\"' .. ARGV[1] ..\n"
+    "  '\",\"expires_at\":\"' .. ARGV[4] .. '\",\"generation\":0' .. tail .. "
+    "'}',\n"
+    "  'PX', math.max(1, math.min(ARGV[5] * 1000, left)))\n"
     "-- The one place where a session is marked used.\n"
     "redis.call('SET', KEYS[1], nv, 'KEEPTTL')\n"
     "redis.call('HINCRBY', KEYS[2], 'total_used', 1)\n"
@@ -628,17 +662,23 @@ session_store_create_result(enum redis_outcome outcome, const redisReply *reply)
 
 enum redis_submit
 session_store_validate(struct session_store *store, const char *id,
-                       const char *used_at, redis_reply_fn fn, void *arg)
+                       const char *used_at, const struct embed_open *embed,
+                       redis_reply_fn fn, void *arg)
 {
-	char key[KEY_MAX], not_after[24];
-	const char *args[] = {key, STATS_KEY, used_at, not_after};
+	char key[KEY_MAX], not_after[24], embed_key_text[EMBED_KEY_LEN + 1];
+	char expires[24], idle[16];
+	const char *args[] = {key,       STATS_KEY, embed_key_text,    used_at,
+	                      not_after, expires,   embed->expires_at, idle};
 
 	/* Half the deadline: a reply still on its way when the service gives
 	 * up would otherwise use the session up behind a 503. */
 	snprintf(not_after, sizeof(not_after), "%" PRId64,
 	         redis_clock_ms(store) + store->timeout_ms / 2);
 	session_key(key, id);
-	return script_eval(store->link, &store->validate, 2, 2, args, fn, arg);
+	embed_key(embed_key_text, embed->hash);
+	snprintf(expires, sizeof(expires), "%lld", (long long)embed->expires);
+	snprintf(idle, sizeof(idle), "%d", embed->idle_seconds);
+	return script_eval(store->link, &store->validate, 3, 5, args, fn, arg);
 }
 
 enum store_result

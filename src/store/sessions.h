@@ -18,6 +18,7 @@
 
 #include "redis_link.h"
 
+struct embed_open;
 struct session_store;
 
 enum store_result {
@@ -55,11 +56,13 @@ enum store_result session_store_create_result(enum redis_outcome outcome,
                                               const struct redisReply *reply);
 
 /* Check-and-mark in one step: an unused session becomes used (used_at,
- * total_used + 1, TTL unchanged), whoever wrote its record (SPEC §4).  On
- * STORE_OK *record is the updated record, valid inside the callback only;
- * a corrupt record is left as it is (STORE_CORRUPT). */
+ * total_used + 1, TTL unchanged), whoever wrote its record (SPEC §4),
+ * and the embed session is opened, or nothing is written.  On STORE_OK
+ * *record is the updated record, valid inside the callback only; a
+ * corrupt record is left as it is (STORE_CORRUPT). */
 enum redis_submit session_store_validate(struct session_store *store,
                                          const char *id, const char *used_at,
+                                         const struct embed_open *embed,
                                          redis_reply_fn fn, void *arg);
 enum store_result session_store_validate_result(struct session_store *store,
                                                 enum redis_outcome outcome,

@@ -7,7 +7,8 @@
 //     serviceOrigin: "https://auth.example.com", // default: iframeUrl's
 //     onAuthenticated: function (m) { ... },    // m.user_id, m.session_id, ...
 //     onInvalid: function (m) { ... },          // m.reason
-//     onUnavailable: function (m) { ... }       // the frame offers a retry
+//     onUnavailable: function (m) { ... },      // the frame offers a retry
+//     title: "Sign-in"                          // the iframe's title
 //   });
 //   frame.destroy();                            // iframe and listener gone
 //

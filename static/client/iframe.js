@@ -10,16 +10,27 @@
 		window.history.replaceState(null, "", window.location.pathname);
 	}
 
-	// The parent's exact origin.  The page's CSP frame-ancestors lets only
-	// origins in FRAME_ANCESTORS frame it, so a parent we can name is an
-	// allowed one.  Where the browser cannot name it, messages carry no
-	// user data.
+	// The parent's exact origin: location.ancestorOrigins where the
+	// browser has it, else the origin of the page that loaded the frame.
+	// It goes with the validation (a session bound to origins is consumed
+	// only from one of them) and is the only target of messages with user
+	// data.  The page's CSP frame-ancestors lets only allowed origins frame
+	// it, and postMessage delivers to nothing but the origin it names, so a
+	// wrong guess loses a message and never leaks one.
 	var parentOrigin = (function () {
-		var ancestors = window.location.ancestorOrigins;
-		if (ancestors && ancestors.length > 0 && ancestors[0] !== "null") {
-			return ancestors[0];
+		if (window.parent === window) {
+			return null;
 		}
-		return null;
+		var ancestors = window.location.ancestorOrigins;
+		if (ancestors && ancestors.length > 0) {
+			return ancestors[0] !== "null" ? ancestors[0] : null;
+		}
+		try {
+			var origin = new URL(document.referrer).origin;
+			return origin !== "null" ? origin : null;
+		} catch (e) {
+			return null;
+		}
 	})();
 
 	var card = document.querySelector(".card");
@@ -57,6 +68,17 @@
 		tell("unavailable");
 	}
 
+	// Where the session sends the frame after sign-in: a path on this
+	// origin (the service checked it when the session was made; a value
+	// that resolves elsewhere is ignored all the same), or null.
+	function returnTo(body) {
+		if (typeof body.return_to !== "string" || body.return_to.charAt(0) !== "/") {
+			return null;
+		}
+		var target = new URL(body.return_to, window.location.origin);
+		return target.origin === window.location.origin ? target.href : null;
+	}
+
 	function settle(status, body) {
 		if (status === 200 && body.valid === true) {
 			show("authenticated", "You are signed in",
@@ -67,6 +89,12 @@
 				metadata: body.metadata,
 				expires_at: body.expires_at
 			});
+			// On to the embedded app, which the embed cookie this answer
+			// set lets through; replace, so that Back skips this page.
+			var next = returnTo(body);
+			if (next) {
+				window.location.replace(next);
+			}
 		} else if (status === 401 && body.reason === "already_used") {
 			show("used", "This link was already used",
 				"Each sign-in link works once. Ask for a new one.");
@@ -87,12 +115,18 @@
 			settle(400, {});
 			return;
 		}
+		var request = { session_id: sessionId };
+		if (parentOrigin) {
+			request.parent_origin = parentOrigin;
+		}
+		// same-origin credentials: the 200 sets the embed cookie, which a
+		// fetch without credentials would drop.
 		fetch("/auth/validate-session", {
 			method: "POST",
 			headers: { "Content-Type": "application/json" },
-			body: JSON.stringify({ session_id: sessionId }),
+			body: JSON.stringify(request),
 			cache: "no-store",
-			credentials: "omit"
+			credentials: "same-origin"
 		}).then(function (response) {
 			return response.json().catch(function () {
 				return {};

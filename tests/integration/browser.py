@@ -27,7 +27,7 @@ def find_chromium():
 
 
 class Chromium:
-    def __init__(self):
+    def __init__(self, flags=()):
         self.profile = tempfile.mkdtemp(prefix="iframe-auth-chromium-")
         to_browser_r, self.to_browser = os.pipe()
         self.from_browser, from_browser_w = os.pipe()
@@ -42,7 +42,7 @@ class Chromium:
             os.dup2(to_browser_r, 3)
             os.dup2(from_browser_w, 4)
         self.proc = subprocess.Popen(
-            [find_chromium()] + FLAGS + ["--remote-debugging-pipe",
+            [find_chromium()] + FLAGS + list(flags) + ["--remote-debugging-pipe",
                                          "--user-data-dir=" + self.profile,
                                          "about:blank"],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
@@ -99,6 +99,16 @@ class Chromium:
         target = self.send("Target.createTarget", {"url": url})["targetId"]
         return self.send("Target.attachToTarget",
                          {"targetId": target, "flatten": True})["sessionId"]
+
+    def frame(self, url_prefix):
+        """A DevTools session on the cross-site iframe whose address starts
+        with url_prefix (such a frame runs in a process of its own, as a
+        target of its own), or None when there is none."""
+        for target in self.send("Target.getTargets")["targetInfos"]:
+            if target["type"] == "iframe" and target["url"].startswith(url_prefix):
+                return self.send("Target.attachToTarget",
+                                 {"targetId": target["targetId"], "flatten": True})["sessionId"]
+        return None
 
     def evaluate(self, session, expression):
         """The value of a JavaScript expression in the tab's page."""

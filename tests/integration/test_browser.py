@@ -62,11 +62,14 @@ class HostSite:
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self):
                 url = urllib.parse.urlparse(self.path)
+                query = urllib.parse.parse_qs(url.query)
                 if url.path == "/forge":
                     body = FORGED_PAGE
+                elif "src" not in query:  # e.g. /favicon.ico
+                    self.send_error(404)
+                    return
                 else:
-                    src = urllib.parse.parse_qs(url.query)["src"][0]
-                    body = page(src).encode()
+                    body = page(query["src"][0]).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "text/html; charset=utf-8")
                 self.send_header("Content-Length", str(len(body)))

@@ -4,6 +4,8 @@ into Redis the way other writers lay them out: the Python service this one
 replaces (json.dumps defaults), another field order, unknown fields,
 already used ones; and values that are no record at all."""
 
+import base64
+import hashlib
 import json
 import os
 import sys
@@ -90,9 +92,10 @@ class ForeignLayouts(RecordTest):
         self.put(before, sid, ttl=500)
         r = self.validate(sid)
         body = self.assertJsonResponse(r, 200)
-        self.assertEqual(set(body), {"valid", "session_id", "created_at",
-                                     "expires_at", "used_at", "user_id",
-                                     "metadata"})
+        self.assertEqual(set(body), {"valid", "embed_token",
+                                     "embed_expires_at", "session_id",
+                                     "created_at", "expires_at", "used_at",
+                                     "user_id", "metadata"})
         self.assertIs(body["valid"], True)
         self.assertEqual(body["session_id"], sid)
         self.assertEqual(body["created_at"], "2026-11-22T10:30:00.123456")
@@ -142,8 +145,25 @@ class ForeignLayouts(RecordTest):
         a = self.assertJsonResponse(self.validate(mine), 200)
         b = self.assertJsonResponse(self.validate(theirs), 200)
         for body in (a, b):
-            del body["session_id"], body["used_at"]
+            del body["session_id"], body["used_at"], body["embed_token"]
+            del body["embed_expires_at"]
         self.assertEqual(a, b)
+
+    def test_escaped_backslash_before_u0000_is_no_nul(self):
+        # "\\u0000" in JSON is a backslash and the text u0000: legal in
+        # any record, unlike the escape of a NUL.
+        for user in ("\\u0000", "\u00e9\\u0000n"):
+            created = self.svc.request("POST", "/auth/create-session",
+                                       body=json.dumps({"user_id": user}))
+            sid = self.assertJsonResponse(created, 200)["session_id"]
+            body = self.assertJsonResponse(self.validate(sid), 200)
+            self.assertEqual(body["user_id"], user)
+            theirs = str(uuid.uuid4())
+            self.put(json.dumps({"session_id": theirs, "created_at": "2026-11-22T10:30:00",
+                                 "expires_at": "2026-11-22T11:30:00", "used": False,
+                                 "iframe_opened": False, "user_id": user}), theirs)
+            body = self.assertJsonResponse(self.validate(theirs), 200)
+            self.assertEqual(body["user_id"], user)
 
     def test_already_used_foreign_record(self):
         for record in (python_record, lambda s: python_record(s, extra=False)):
@@ -242,6 +262,7 @@ class Corrupt(RecordTest):
             self.assertIn("corrupt session record session=" + sid[:8], self.svc.logs())
             self.assertNotIn(sid, self.svc.logs())
         self.assertEqual(self.total_used(), 0)
+        self.assertEqual(self.db.call("KEYS", "auth_embed:*"), [])
         # Redis is healthy and so is the link: nothing says otherwise.
         self.assertEqual(self.svc.get("/auth/redis-health").status, 200)
         self.assertIs(self.status()["redis_healthy"], True)
@@ -252,6 +273,81 @@ class Corrupt(RecordTest):
         sid = self.svc.request("POST", "/auth/create-session").json()["session_id"]
         self.assertEqual(self.validate(sid).status, 200)
         self.assertEqual(self.svc.request("DELETE", "/auth/sessions/" + self.put("[]")).status, 204)
+
+
+def embed_key(token):
+    return "auth_embed:" + hashlib.sha256(token.encode()).hexdigest()
+
+
+class ForeignEmbed(RecordTest):
+    """The embed session opened from another writer's record: verify reads
+    it as it reads one opened from the service's own."""
+
+    # Metadata as the other writer wrote it: its spacing, a number with a
+    # trailing zero, '/' unescaped, an escape, [] and {}, a repeated key
+    # (the last counts, as for every reader of records).
+    METADATA = ('{"plan": "pro", "n": 1.50, "url": "https://a.example/b", '
+                '"s": "\\u00e9", "e": [], "o": {}, "k": 1, "k": 2}')
+
+    def verify(self, token):
+        return self.svc.request("GET", "/auth/verify",
+                                headers={"Authorization": "Bearer " + token})
+
+    def test_python_record_opens_an_embed_session_verify_accepts(self):
+        sid = str(uuid.uuid4())
+        before = python_record(sid, user_id="alice@example.com",
+                               metadata={"m": 1})
+        before = before.replace('{"m": 1}', self.METADATA)
+        before = before[:-1] + ', "return_to": "/app/?x=1"}'
+        self.put(before, sid)
+        body = self.assertJsonResponse(self.validate(sid), 200)
+        self.assertEqual(body["return_to"], "/app/?x=1")
+        self.assertEqual(body["user_id"], "alice@example.com")
+        token = body["embed_token"]
+        self.assertEqual(len(token), 43)
+        self.assertEqual(self.assertJsonResponse(self.validate(sid), 401)["reason"],
+                         "already_used")
+        self.assertEqual(self.db.call("KEYS", "auth_embed:*"), [embed_key(token)])
+        rec = self.db.call("GET", embed_key(token))
+        self.assertIsNotNone(rec)
+        # The service's embed layout, the record's members as it had them.
+        self.assertTrue(rec.startswith('{"expires_at_unix":'), rec)
+        self.assertIn(',"session_id":"%s","created_at":"%s","expires_at":"%s",'
+                      '"generation":0,"user_id":"alice@example.com",'
+                      '"return_to":"/app/?x=1","metadata":%s}'
+                      % (sid, body["used_at"], body["embed_expires_at"],
+                         self.METADATA), rec)
+        r = self.verify(token)
+        self.assertEqual(self.assertJsonResponse(r, 200)["user_id"],
+                         "alice@example.com")
+        self.assertEqual(r.header("x-auth-user"), "alice@example.com")
+        self.assertEqual(r.header("x-auth-session"), sid[:8])
+        self.assertEqual(r.header("x-auth-expires"), body["embed_expires_at"])
+        meta = base64.urlsafe_b64decode(
+            r.header("x-auth-metadata") + "=" * (-len(r.header("x-auth-metadata")) % 4))
+        self.assertEqual(json.loads(meta), json.loads(self.METADATA))
+        self.assertIn(b'"n":1.50,', meta)
+        self.assertIn(b'"k":2', meta)
+        self.assertIn(b'"url":"https://a.example/b"', meta)
+
+    def test_other_order_and_no_user(self):
+        sid = str(uuid.uuid4())
+        self.put(reordered_record(sid), sid)
+        body = self.assertJsonResponse(self.validate(sid), 200)
+        r = self.verify(body["embed_token"])
+        self.assertEqual(self.assertJsonResponse(r, 200)["user_id"], None)
+        self.assertIsNone(r.header("x-auth-user"))
+        meta = r.header("x-auth-metadata")
+        self.assertEqual(json.loads(base64.urlsafe_b64decode(meta + "=" * (-len(meta) % 4))),
+                         {"expires_at": "1999-01-01T00:00:00Z", "used": True})
+
+    def test_refused_foreign_validations_leave_no_embed_key(self):
+        sid = str(uuid.uuid4())
+        self.assertEqual(self.validate(self.put(python_record(sid, used=True), sid)).status,
+                         401)
+        self.assertEqual(self.validate(self.put("[1]")).status, 500)
+        self.assertEqual(self.db.call("KEYS", "auth_embed:*"), [])
+        self.assertEqual(self.total_used(), 0)
 
 
 class CapAndForeignRecords(RecordTest):

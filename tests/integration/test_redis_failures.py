@@ -165,7 +165,11 @@ class FakeRedisFailures(ServiceTest):
         self.assertTrue(self.wait_healthy(svc, 5))
         r = svc.request(*self.ROUTES[2])
         self.assertEqual(r.status, 200, r.body)
-        self.assertEqual(r.json(), {"valid": True, "session_id": SID,
+        body = r.json()
+        self.assertRegex(body.pop("embed_token"), r"^[A-Za-z0-9_-]{43}$")
+        self.assertRegex(body.pop("embed_expires_at"),
+                         r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+        self.assertEqual(body, {"valid": True, "session_id": SID,
                                     "used_at": "2026-11-22T10:30:05Z",
                                     "created_at": "2026-11-22T10:30:00Z",
                                     "expires_at": "2026-11-22T11:00:00Z"})

@@ -169,7 +169,8 @@ class Validate(SessionTest):
         self.assertEqual(r.header("cache-control"), "no-store")
         self.assertEqual(set(body), {"valid", "session_id", "created_at",
                                      "expires_at", "used_at", "user_id",
-                                     "metadata"})
+                                     "metadata", "embed_token",
+                                     "embed_expires_at"})
         self.assertIs(body["valid"], True)
         self.assertEqual(body["session_id"], sid)
         self.assertEqual(body["user_id"], "u-1")
@@ -191,7 +192,8 @@ class Validate(SessionTest):
         sid = self.create()["session_id"]
         body = self.validate(sid).json()
         self.assertEqual(set(body), {"valid", "session_id", "created_at",
-                                     "expires_at", "used_at"})
+                                     "expires_at", "used_at", "embed_token",
+                                     "embed_expires_at"})
 
     def test_post_json_body_and_get(self):
         sid = self.create()["session_id"]
@@ -211,6 +213,11 @@ class Validate(SessionTest):
                                  headers=JSON)
             body = self.assertJsonResponse(r, 400)
             self.assertEqual(body["detail"], "session_id given more than once")
+        r = self.svc.request("POST", "/auth/validate-session", body=(
+            '{"session_id": "%s", "parent_origin": "https://a.example", '
+            '"parent_origin": "https://b.example"}' % sid), headers=JSON)
+        self.assertEqual(self.assertJsonResponse(r, 400)["detail"],
+                         "parent_origin given more than once")
         self.assertIs(self.record(sid)["used"], False)
         self.assertIs(self.record(other)["used"], False)
 
@@ -247,6 +254,7 @@ class Validate(SessionTest):
             self.assertIs(body["valid"], False, q)
             self.assertIn("detail", body)
         for data in ('{"session_id": 5}', '{"session_id": "%s", "x": 1}' % good,
+                     '{"session_id": "%s", "parent_origin": 5}' % good,
                      "[]", "nope", '{"session_id": "%s"}' % good[:-1]):
             r = self.svc.request("POST", "/auth/validate-session", body=data)
             self.assertJsonResponse(r, 400)
@@ -257,6 +265,12 @@ class Validate(SessionTest):
         after.pop("info", None)
         before.pop("info", None)
         self.assertEqual(before, after)
+
+    def test_the_iframe_pages_body_with_parent_origin(self):
+        sid = self.create()["session_id"]
+        r = self.svc.request("POST", "/auth/validate-session", body=json.dumps(
+            {"session_id": sid, "parent_origin": "https://host.example"}))
+        self.assertIs(self.assertJsonResponse(r, 200)["valid"], True)
 
     def test_head_and_prefetch_do_not_consume(self):
         sid = self.create()["session_id"]

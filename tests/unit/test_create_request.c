@@ -488,3 +488,27 @@ Test(create_request, body_of_8192_bytes_is_parsed)
 	create_request_finish(&req);
 	free(body);
 }
+
+Test(create_request, return_to_accepted_and_owned)
+{
+	cr_assert_eq(parse("{\"return_to\": \"/app/x?y=1#z\"}"),
+	             CREATE_PARSE_OK);
+	cr_expect_str_eq(req.return_to, "/app/x?y=1#z");
+	create_request_finish(&req);
+	cr_expect_null(req.return_to);
+}
+
+Test(create_request, return_to_rules_name_the_field)
+{
+	expect_invalid("{\"return_to\": 7}", "return_to");
+	expect_invalid("{\"return_to\": \"\"}", "return_to");
+	expect_invalid("{\"return_to\": \"https://evil.example/\"}",
+	               "return_to");
+	expect_invalid("{\"return_to\": \"//evil.example\"}", "return_to");
+	expect_invalid("{\"return_to\": \"/\\\\evil.example\"}", "return_to");
+	expect_invalid("{\"return_to\": \"/%2F/evil.example\"}", "return_to");
+	expect_invalid("{\"return_to\": \"/\\t/evil.example\"}", "return_to");
+	expect_invalid("{\"return_to\": \"/\\n/evil.example\"}", "return_to");
+	expect_invalid("{\"return_to\": \"/\\u007f\"}", "return_to");
+	cr_expect_null(req.return_to);
+}

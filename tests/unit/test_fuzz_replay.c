@@ -92,6 +92,11 @@ Test(fuzz_replay, record_general)
 	replay("record_general", fuzz_record_general);
 }
 
+Test(fuzz_replay, embed_record)
+{
+	replay("embed_record", fuzz_embed_record);
+}
+
 Test(fuzz_replay, http)
 {
 	replay("http", fuzz_http);

@@ -454,6 +454,9 @@ Test(record, general_answer_is_the_fast_answer_byte_for_byte)
 	    "\"session_id\":\"" ID "\",\"created_at\":\"2026-11-22T10:30:00Z\","
 	    "\"expires_at\":\"2026-11-22T11:00:00Z\",\"user_id\":\"\\\"q\\\" "
 	    "å\"}",
+	    "\"session_id\":\"" ID "\",\"created_at\":\"2026-11-22T10:30:00Z\","
+	    "\"expires_at\":\"2026-11-22T11:00:00Z\",\"user_id\":\"u\","
+	    "\"return_to\":\"/app/?a=1\",\"metadata\":{\"k\":1}}",
 	};
 
 	for (size_t i = 0; i < sizeof(rests) / sizeof(rests[0]); i++) {
@@ -565,4 +568,35 @@ Test(record, parse_reads_any_order_and_spacing)
 	cr_expect_str_eq(get_string(obj, "expires_at"),
 	                 "2026-11-22T11:00:00.123456");
 	json_object_put(obj);
+}
+
+/* return_to is stored after the flags, so validate's answer, cut from
+ * the record by position, carries it. */
+Test(record, return_to_stored_and_in_the_validate_answer)
+{
+	char path[] = "/app/\"q\"?a=1";
+	struct create_request req = {.has_user_id = true, .return_to = path};
+	struct record_answer a;
+	struct json_object *obj;
+	char *text, *used;
+
+	snprintf(req.user_id, sizeof(req.user_id), "u");
+	text = record_serialize(ID, T_2026, T_2026 + 1, &req);
+	cr_assert_not_null(text);
+	obj = parse(text);
+	cr_assert_not_null(obj, "%s", text);
+	cr_expect_str_eq(get_string(obj, "return_to"), "/app/\"q\"?a=1");
+	json_object_put(obj);
+	cr_assert_gt(asprintf(&used,
+	                      "{\"used\":true,\"used_at\":\"2026-11-22T10:30:"
+	                      "05Z\",%s",
+	                      text + strlen("{\"used\":false,")),
+	             0);
+	cr_assert(record_answer(used, strlen(used), &a), "%s", used);
+	cr_expect_not_null(
+	    memmem(a.rest, a.rest_len, "\"return_to\":\"/app/\\\"q\\\"?a=1\"",
+	           strlen("\"return_to\":\"/app/\\\"q\\\"?a=1\"")),
+	    "%.*s", (int)a.rest_len, a.rest);
+	free(used);
+	free(text);
 }

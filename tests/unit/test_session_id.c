@@ -359,6 +359,36 @@ Test(session_id_from_body, a_repeated_key_is_refused_like_a_repeated_parameter)
 	cr_expect_str_eq(detail, "duplicate key");
 }
 
+Test(session_id_from_body, parent_origin_is_optional_and_a_string)
+{
+	char out[SESSION_ID_LEN + 1];
+
+	cr_expect_null(from_body("{\"session_id\": \"" GOOD
+	                         "\", \"parent_origin\": \"https://a.test\"}",
+	                         out));
+	cr_expect_str_eq(out, GOOD);
+	cr_expect_str_eq(
+	    from_body("{\"session_id\": \"" GOOD "\", \"parent_origin\": 1}",
+	              out),
+	    "body must be {\"session_id\": \"<id>\"} with an optional "
+	    "\"parent_origin\" string");
+	cr_expect_str_eq(
+	    from_body("{\"parent_origin\": \"https://a.test\"}", out),
+	    "body must be {\"session_id\": \"<id>\"} with an "
+	    "optional \"parent_origin\" string");
+}
+
+Test(session_id_from_body, a_repeated_parent_origin_is_refused)
+{
+	char out[SESSION_ID_LEN + 1];
+
+	cr_expect_str_eq(from_body("{\"session_id\": \"" GOOD
+	                           "\", \"parent_origin\": \"https://a.test\", "
+	                           "\"parent_origin\": \"https://b.test\"}",
+	                           out),
+	                 "parent_origin given more than once");
+}
+
 Test(session_id_from_body, an_escaped_nul_is_refused)
 {
 	char out[SESSION_ID_LEN + 1];

@@ -1,0 +1,118 @@
+#include "embed.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <hiredis/hiredis.h>
+
+#include "script.h"
+
+/* KEYS: the embed key.  ARGV: idle timeout (s).  0: no such key, 2: past
+ * its absolute expiry (deleted now), 4: not a record of ours, otherwise
+ * the record.  Redis's own clock decides, as it does for the TTL; a key
+ * whose TTL ran out is simply gone (0).  Extending a TTL allocates
+ * nothing, so it may run under OOM. */
+static const char verify_lua[] =
+    "#!lua flags=allow-oom\n"
+    "local v = redis.call('GET', KEYS[1])\n"
+    "if not v then return 0 end\n"
+    "local at = tonumber(string.match(v, '^" EMBED_RECORD_HEAD "(%d+),'))\n"
+    "if not at then return 4 end\n"
+    "local t = redis.call('TIME')\n"
+    "local left = at * 1000 - (t[1] * 1000 + math.floor(t[2] / 1000))\n"
+    "if left <= 0 then\n"
+    "  redis.call('DEL', KEYS[1])\n"
+    "  return 2\n"
+    "end\n"
+    "redis.call('PEXPIRE', KEYS[1], math.min(tonumber(ARGV[1]) * 1000, "
+    "left))\n"
+    "return v\n";
+
+struct embed_store {
+	struct redis_link *link;
+	struct script verify;
+};
+
+struct embed_store *
+embed_store_create(struct redis_link *link)
+{
+	struct embed_store *store = calloc(1, sizeof(*store));
+
+	if (store == NULL)
+		return NULL;
+	store->link = link;
+	store->verify = (struct script){"verify", verify_lua, ""};
+	if (!script_register(link, &store->verify)) {
+		free(store);
+		return NULL;
+	}
+	return store;
+}
+
+void
+embed_store_destroy(struct embed_store *store)
+{
+	free(store);
+}
+
+void
+embed_key(char out[EMBED_KEY_LEN + 1], const char *hash)
+{
+	snprintf(out, EMBED_KEY_LEN + 1, EMBED_KEY_PREFIX "%s", hash);
+}
+
+enum redis_submit
+embed_store_verify(struct embed_store *store, const char *hash,
+                   int idle_seconds, redis_reply_fn fn, void *arg)
+{
+	char key[EMBED_KEY_LEN + 1], idle[16];
+	const char *args[] = {key, idle};
+
+	embed_key(key, hash);
+	snprintf(idle, sizeof(idle), "%d", idle_seconds);
+	return script_eval(store->link, &store->verify, 1, 1, args, fn, arg);
+}
+
+enum embed_result
+embed_store_verify_result(enum redis_outcome outcome, const redisReply *reply,
+                          const char **record, size_t *len)
+{
+	if (outcome != REDIS_REPLIED)
+		return EMBED_UNAVAILABLE;
+	if (reply->type == REDIS_REPLY_STRING) {
+		*record = reply->str;
+		*len = reply->len;
+		return EMBED_OK;
+	}
+	if (reply->type != REDIS_REPLY_INTEGER)
+		return EMBED_UNAVAILABLE;
+	switch (reply->integer) {
+	case 0:
+		return EMBED_NOT_FOUND;
+	case 2:
+		return EMBED_EXPIRED;
+	case 4:
+		return EMBED_CORRUPT;
+	default:
+		return EMBED_UNAVAILABLE;
+	}
+}
+
+enum redis_submit
+embed_store_end(struct embed_store *store, const char *hash, redis_reply_fn fn,
+                void *arg)
+{
+	char key[EMBED_KEY_LEN + 1];
+	const char *argv[] = {"DEL", key};
+
+	embed_key(key, hash);
+	return redis_link_submit(store->link, fn, arg, 2, argv, NULL);
+}
+
+enum embed_result
+embed_store_end_result(enum redis_outcome outcome, const redisReply *reply)
+{
+	if (outcome != REDIS_REPLIED || reply->type != REDIS_REPLY_INTEGER)
+		return EMBED_UNAVAILABLE;
+	return reply->integer > 0 ? EMBED_OK : EMBED_NOT_FOUND;
+}
