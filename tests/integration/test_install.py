@@ -16,7 +16,6 @@ from harness import REPO, ServiceTest, main  # noqa: E402
 BUILD_ROOT = os.environ.get("IFRAME_AUTH_BUILD_ROOT", os.path.join(REPO, "build"))
 MESON = os.environ.get("MESON", "meson")
 MAX_EXPOSURE = 2.0
-NGINX_SITE = os.path.join(REPO, "deploy", "nginx", "iframe-auth.conf")
 
 
 def run(args, **kw):
@@ -106,9 +105,10 @@ class Install(ServiceTest):
                     open(staged(destdir, os.path.join(static_dir, rel)), "rb") as b:
                 self.assertEqual(a.read(), b.read(), rel)
         self.assertTrue(os.path.isfile(staged(destdir, installed["iframe-auth.service"])))
-        if os.path.exists(NGINX_SITE):
-            site = os.path.join(os.path.dirname(static_dir), "nginx", "iframe-auth.conf")
-            self.assertTrue(os.path.isfile(staged(destdir, site)), site)
+        site = os.path.join(os.path.dirname(static_dir), "nginx", "iframe-auth.conf")
+        with open(os.path.join(REPO, "deploy", "nginx", "iframe-auth.conf"), "rb") as a, \
+                open(staged(destdir, site), "rb") as b:
+            self.assertEqual(a.read(), b.read(), site)
 
         # The binary's defaults are the install locations.
         help_text = run([binary, "--help"], cwd=self.outside).stdout
