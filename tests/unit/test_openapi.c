@@ -23,24 +23,6 @@ static const struct {
 };
 #define METHOD_COUNT (sizeof(methods) / sizeof(methods[0]))
 
-/* Documented ahead of the branches that add them: tolerated while not
- * routed, and an error once they are (then drop them from here). */
-static const char *const pending[] = {
-    "delete /auth/users/{user_id}/sessions",
-};
-
-static bool
-is_pending(const char *method, const char *template)
-{
-	char op[256];
-
-	snprintf(op, sizeof(op), "%s %s", method, template);
-	for (size_t i = 0; i < sizeof(pending) / sizeof(pending[0]); i++)
-		if (strcmp(pending[i], op) == 0)
-			return true;
-	return false;
-}
-
 /* OpenAPI has no field for CONNECT, which the server refuses before
  * routing anyway (400 on every path). */
 #define DOCUMENTABLE (~(unsigned)HTTP_CONNECT)
@@ -118,17 +100,10 @@ Test(openapi, every_documented_operation_is_routed)
 			if (!json_object_object_get_ex(item, methods[m].name,
 			                               &op))
 				continue;
-			if (is_pending(methods[m].name, template))
-				cr_expect_null(
-				    route_of(template, methods[m].method),
-				    "%s %s is routed now: take it off the "
-				    "pending list",
-				    methods[m].name, template);
-			else
-				cr_expect_not_null(
-				    route_of(template, methods[m].method),
-				    "%s %s is documented but not routed",
-				    methods[m].name, template);
+			cr_expect_not_null(
+			    route_of(template, methods[m].method),
+			    "%s %s is documented but not routed",
+			    methods[m].name, template);
 		}
 	}
 }
