@@ -908,8 +908,8 @@ session_store_revoke_user(struct session_store *store, const char *user_id,
 
 	user_gen_key(key, user_id);
 	/* It ends sessions: WAIT behind it, as for validate and revoke. */
-	return redis_link_submit_replicated(store->link, fn, arg, 2, argv,
-	                                    NULL, store->min_replicas);
+	return redis_link_submit_replicated(store->link, fn, arg, 2, argv, NULL,
+	                                    store->min_replicas);
 }
 
 enum store_result
