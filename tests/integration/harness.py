@@ -1,8 +1,10 @@
 """Black-box test harness: a real redis-server and the real iframe-auth
 binary, each on a free loopback port, cleaned up after every test.
 
-Only the Python standard library is used, so the tests need nothing
-beyond Debian's python3.
+Besides the Python standard library, only python3-yaml and
+python3-jsonschema (Debian packages), for contract.py: every response a
+test receives through Service.request is checked against
+docs/openapi.yaml.
 """
 
 import ctypes
@@ -16,6 +18,8 @@ import subprocess
 import tempfile
 import time
 import unittest
+
+import contract
 
 def _die_with_parent():
     """Child processes get SIGKILL when the test process dies, so that a
@@ -184,6 +188,7 @@ class Service:
 
     def __init__(self, workdir, env=None):
         self.workdir = workdir
+        self.bin = BIN
         self.port = free_port()
         self.env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -205,7 +210,7 @@ class Service:
 
     def start(self, args=(), wait=True, timeout=10):
         self.log_file = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(self.wrapper + [BIN] + list(args), env=self.env,
+        self.proc = subprocess.Popen(self.wrapper + [self.bin] + list(args), env=self.env,
                                      cwd=self.workdir,
                                      stdout=self.log_file,
                                      stderr=subprocess.STDOUT,
@@ -234,10 +239,16 @@ class Service:
             conn.request(method, path, body=body, headers=headers or {})
             r = conn.getresponse()
             data = r.read()
-            return Response(r.status, {k.lower(): v for k, v in
-                                       r.getheaders()}, data)
+            response = Response(r.status, {k.lower(): v for k, v in
+                                           r.getheaders()}, data)
         finally:
             conn.close()
+        # Every response a test receives must be one docs/openapi.yaml
+        # allows (contract.py).
+        contract.check_response(method, path, response.status,
+                                response.headers, response.body,
+                                self.env.get("STATIC_DIR"))
+        return response
 
     def get(self, path, **kw):
         return self.request("GET", path, **kw)
