@@ -113,7 +113,12 @@ class Static(ServiceTest):
             self.assertIn(status, (400, 404), (path, data[:100]))
 
     def test_iframe_opened_becomes_true(self):
-        sid = self.svc.request("POST", "/auth/create-session").json()["session_id"]
+        # The service answers before its Redis link is up: a session can
+        # only be made once it is.
+        self.assertTrue(self.wait_healthy(self.svc))
+        r = self.svc.request("POST", "/auth/create-session")
+        self.assertEqual(r.status, 200, r.body)
+        sid = r.json()["session_id"]
         db = self.redis.client()
         r = self.svc.get("/client/iframe.html?session_id=" + sid)
         self.assertEqual(r.status, 200)
