@@ -99,6 +99,8 @@ class BrowserOrigins(ServiceTest):
         }, start=False)
         self.svc.port = port
         self.svc.start()
+        # It answers before its Redis link is up; sessions need the link.
+        self.assertTrue(self.wait_healthy(self.svc))
         self.db = self.redis.client()
         self.chrome = Chromium()
 
