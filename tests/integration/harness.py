@@ -100,7 +100,14 @@ class RedisClient:
         return b"".join(out)
 
     def call(self, *args):
+        self.send(*args)
+        return self.read_reply()
+
+    def send(self, *args):
+        """Sends one command without waiting for its reply (read_reply)."""
         self.sock.sendall(self._encode(args))
+
+    def read_reply(self):
         return _read_reply(self.file)
 
     def pipeline(self, commands):

@@ -33,6 +33,23 @@ def metric(svc, name, default=_NO_DEFAULT):
 
 
 class RedisFaults(ServiceTest):
+    def make_redis_busy(self):
+        """A client whose script keeps Redis busy for 0.7 s.  The script is
+        in Redis's socket when this returns, ahead of any command the
+        service sends after it, which then waits behind it.  Its reply:
+        read_reply()."""
+        busy = ("local s = redis.call('TIME') repeat local t = redis.call('TIME') "
+                "until (t[1] - s[1]) * 1000000 + (t[2] - s[2]) > 700000 return 1")
+        db = self.redis.client()
+        db.send("EVAL", busy, "0")
+        return db
+
+    def wait_pending(self, svc, count, timeout):
+        """Waits until count requests wait on Redis."""
+        self.assertTrue(wait_until(lambda: metric(
+            svc, "iframe_auth_redis_pending") == count, timeout),
+            "not %d requests waiting on Redis" % count)
+
     def assert_unavailable(self, svc, path="/auth/redis-health"):
         started = time.monotonic()
         r = svc.get(path, timeout=10)
@@ -102,14 +119,9 @@ class RedisFaults(ServiceTest):
         # ignored, and the link stays up.
         svc = self.service({"REDIS_TIMEOUT_MS": str(TIMEOUT_MS)})
         self.assertTrue(self.wait_healthy(svc))
-        busy = ("local s = redis.call('TIME') repeat local t = redis.call('TIME') "
-                "until (t[1] - s[1]) * 1000000 + (t[2] - s[2]) > 700000 return 1")
-        db = self.redis.client()
-        blocker = threading.Thread(target=db.call, args=("EVAL", busy, "0"))
-        blocker.start()
-        time.sleep(0.05)
+        db = self.make_redis_busy()
         self.assert_unavailable(svc)
-        blocker.join()
+        self.assertEqual(db.read_reply(), 1)
         db.close()
         self.assertEqual(svc.get("/auth/redis-health").status, 200)
         self.assertEqual(metric(svc, "iframe_auth_redis_reconnects_total"), 0)
@@ -143,7 +155,10 @@ class RedisFaults(ServiceTest):
         # stopped before it reads the replies and resumed past their
         # deadlines (and past the stall check): the replies waiting on the
         # socket are its answers.  A 503 would leave the sessions used up.
-        svc = self.service({"REDIS_TIMEOUT_MS": str(TIMEOUT_MS)})
+        # A longer deadline leaves room to see the validations waiting on
+        # Redis and stop the service before it passes.
+        timeout_ms = 1000
+        svc = self.service({"REDIS_TIMEOUT_MS": str(timeout_ms)})
         self.assertTrue(self.wait_healthy(svc))
         sids = [svc.request("POST", "/auth/create-session").json()["session_id"]
                 for _ in range(10)]
@@ -154,12 +169,12 @@ class RedisFaults(ServiceTest):
             for sid, s in zip(sids, socks):
                 s.sendall(b"POST /auth/validate-session?session_id=%s HTTP/1.1\r\n"
                           b"Host: x\r\nContent-Length: 0\r\n\r\n" % sid.encode())
-            time.sleep(0.1)  # sent to Redis, which holds them
+            self.wait_pending(svc, len(sids), timeout_ms / 1000 / 2)
             svc.proc.send_signal(signal.SIGSTOP)
         finally:
             self.redis.cont()
         try:
-            time.sleep(2 * TIMEOUT_MS / 1000 + 0.3)
+            time.sleep(2 * timeout_ms / 1000 + 0.3)
         finally:
             svc.proc.send_signal(signal.SIGCONT)
         db = self.redis.client()
@@ -176,14 +191,9 @@ class RedisFaults(ServiceTest):
         svc = self.service({"REDIS_TIMEOUT_MS": "1000"})
         self.assertTrue(self.wait_healthy(svc))
         sid = svc.request("POST", "/auth/create-session").json()["session_id"]
-        busy = ("local s = redis.call('TIME') repeat local t = redis.call('TIME') "
-                "until (t[1] - s[1]) * 1000000 + (t[2] - s[2]) > 700000 return 1")
-        db = self.redis.client()
-        blocker = threading.Thread(target=db.call, args=("EVAL", busy, "0"))
-        blocker.start()
-        time.sleep(0.05)
+        db = self.make_redis_busy()
         r = svc.request("POST", "/auth/validate-session?session_id=" + sid)
-        blocker.join()
+        self.assertEqual(db.read_reply(), 1)
         self.assertEqual(r.status, 503, r.body)
         self.assertIn('"used":false', db.call("GET", "auth_session:" + sid))
         self.assertIn("validation reached redis after its deadline", svc.logs())
@@ -201,7 +211,7 @@ class RedisFaults(ServiceTest):
         threads = [threading.Thread(target=ask) for _ in range(5)]
         for t in threads:
             t.start()
-        time.sleep(0.5)
+        self.wait_pending(svc, 5, 2.5)
         started = time.monotonic()
         self.redis.kill()
         for t in threads:
@@ -228,7 +238,7 @@ class RedisFaults(ServiceTest):
             t = threading.Thread(target=lambda: first.setdefault(
                 "r", svc.get("/auth/redis-health", timeout=10)))
             t.start()
-            time.sleep(0.3)
+            self.wait_pending(svc, 1, 1.5)
             started = time.monotonic()
             r = svc.get("/auth/redis-health")
             self.assertEqual(r.status, 503)
