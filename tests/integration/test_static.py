@@ -136,16 +136,22 @@ class Static(ServiceTest):
         db.close()
 
     def test_page_is_served_while_redis_is_down(self):
+        # A long deadline: a page that waited for the frozen Redis would
+        # take all of it, one that does not is far below it even on a busy
+        # machine.
+        svc = self.service({"STATIC_DIR": self.static,
+                            "REDIS_TIMEOUT_MS": "5000"})
+        self.assertTrue(self.wait_healthy(svc))
         self.redis.stop()
         try:
             started = time.monotonic()
-            r = self.svc.get("/client/iframe.html?session_id="
-                             "550e8400-e29b-41d4-a716-446655440000")
+            r = svc.get("/client/iframe.html?session_id="
+                        "550e8400-e29b-41d4-a716-446655440000")
             self.assertEqual(r.status, 200)
-            self.assertLess(time.monotonic() - started, 0.4)
+            self.assertLess(time.monotonic() - started, 2.5)
             self.redis.kill()
-            r = self.svc.get("/client/iframe.html?session_id="
-                             "550e8400-e29b-41d4-a716-446655440000")
+            r = svc.get("/client/iframe.html?session_id="
+                        "550e8400-e29b-41d4-a716-446655440000")
             self.assertEqual(r.status, 200)
             self.assertIn(b"<main", r.body)
         finally:
