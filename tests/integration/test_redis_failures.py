@@ -184,6 +184,7 @@ class FakeRedisFailures(ServiceTest):
         svc = self.start_on(fake, timeout_ms=1000)
         self.assertTrue(self.wait_healthy(svc))
         fake.delays[b"PING"] = [1.4]
+        pings = fake.received.count(b"PING")
         slow = {}
 
         def ask():
@@ -192,6 +193,10 @@ class FakeRedisFailures(ServiceTest):
             slow["took"] = time.monotonic() - started
         t = threading.Thread(target=ask)
         t.start()
+        # 0.7 s after the slow PING reached Redis, however late the thread
+        # got to send it.
+        self.assertTrue(wait_until(
+            lambda: fake.received.count(b"PING") > pings, 2, 0.005))
         time.sleep(0.7)
         started = time.monotonic()
         r = svc.request("POST", "/auth/create-session")
