@@ -345,6 +345,17 @@ class ServiceTest(unittest.TestCase):
                 return False
         return wait_until(ok, timeout, 0.05)
 
+    def wait_pending(self, svc, count, timeout):
+        """Waits until count requests wait on Redis (its /metrics): what
+        a test that has sent them must see before it goes on."""
+        def pending():
+            for line in svc.get("/metrics").body.decode().splitlines():
+                if line.startswith("iframe_auth_redis_pending "):
+                    return int(line.split()[1])
+            raise AssertionError("no iframe_auth_redis_pending in /metrics")
+        self.assertTrue(wait_until(lambda: pending() == count, timeout),
+                        "not %d requests waiting on Redis" % count)
+
     def assertJsonResponse(self, r, status):
         self.assertEqual(r.status, status, r.body)
         self.assertEqual(r.header("content-type"), "application/json")

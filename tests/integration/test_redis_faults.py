@@ -47,12 +47,6 @@ class RedisFaults(ServiceTest):
         db.send("EVAL", busy, "0")
         return db
 
-    def wait_pending(self, svc, count, timeout):
-        """Waits until count requests wait on Redis."""
-        self.assertTrue(wait_until(lambda: metric(
-            svc, "iframe_auth_redis_pending") == count, timeout),
-            "not %d requests waiting on Redis" % count)
-
     def assert_unavailable(self, svc, path="/auth/redis-health"):
         started = time.monotonic()
         r = svc.get(path, timeout=10)
