@@ -104,7 +104,14 @@ class RedisClient:
         return b"".join(out)
 
     def call(self, *args):
+        self.send(*args)
+        return self.read_reply()
+
+    def send(self, *args):
+        """Sends one command without waiting for its reply (read_reply)."""
         self.sock.sendall(self._encode(args))
+
+    def read_reply(self):
         return _read_reply(self.file)
 
     def pipeline(self, commands):
@@ -348,6 +355,17 @@ class ServiceTest(unittest.TestCase):
             except OSError:
                 return False
         return wait_until(ok, timeout, 0.05)
+
+    def wait_pending(self, svc, count, timeout):
+        """Waits until count requests wait on Redis (its /metrics): what
+        a test that has sent them must see before it goes on."""
+        def pending():
+            for line in svc.get("/metrics").body.decode().splitlines():
+                if line.startswith("iframe_auth_redis_pending "):
+                    return int(line.split()[1])
+            raise AssertionError("no iframe_auth_redis_pending in /metrics")
+        self.assertTrue(wait_until(lambda: pending() == count, timeout),
+                        "not %d requests waiting on Redis" % count)
 
     def assertJsonResponse(self, r, status):
         self.assertEqual(r.status, status, r.body)

@@ -115,6 +115,8 @@ class Browser(ServiceTest):
         }, start=False)
         self.svc.port = svc_port
         self.svc.start()
+        # It answers before its Redis link is up; sessions need the link.
+        self.assertTrue(self.wait_healthy(self.svc))
         self.chrome = Chromium()
 
     def tearDown(self):
