@@ -1,27 +1,18 @@
 #include "embed_token.h"
 
-#include <errno.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include <openssl/evp.h>
+
+#include "random_bytes.h"
 
 bool
 embed_token_generate(char out[EMBED_TOKEN_LEN + 1])
 {
 	unsigned char bytes[EMBED_TOKEN_BYTES];
-	size_t got = 0;
 
-	while (got < sizeof(bytes)) {
-		ssize_t n = getrandom(bytes + got, sizeof(bytes) - got, 0);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return false;
-		}
-		got += (size_t)n;
-	}
+	if (!random_bytes(bytes, sizeof(bytes)))
+		return false;
 	base64url_encode(bytes, sizeof(bytes), out);
 	return true;
 }

@@ -1,28 +1,19 @@
 #include "session_id.h"
 
-#include <errno.h>
 #include <string.h>
-#include <sys/random.h>
 #include <uuid/uuid.h>
+
+#include "random_bytes.h"
 
 bool
 session_id_generate(char out[SESSION_ID_LEN + 1], bool origin_bound)
 {
 	uuid_t bytes;
-	size_t got = 0;
 
 	/* Not uuid_generate_random(): it silently falls back to a weaker
 	 * generator when the kernel pool is not ready. */
-	while (got < sizeof(bytes)) {
-		ssize_t n = getrandom(bytes + got, sizeof(bytes) - got, 0);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return false;
-		}
-		got += (size_t)n;
-	}
+	if (!random_bytes(bytes, sizeof(bytes)))
+		return false;
 	bytes[6] = (unsigned char)((bytes[6] & 0x0f) | 0x40); /* version 4 */
 	bytes[8] = (unsigned char)((bytes[8] & 0x3f) | 0x80); /* RFC 4122 */
 	bytes[15] = (unsigned char)((bytes[15] & 0xfe) | origin_bound);
