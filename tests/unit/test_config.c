@@ -343,8 +343,9 @@ Test(config, sentinel_list_errors_name_the_key)
 	    "a/b:26379",        /* not a host */
 	    "a:1,a:1",          /* twice */
 	    "h\x01:26379",      /* control character */
-	    "a:1,b:1,c:1,d:1,e:1,f:1,g:1,h:1,i:1,j:1,k:1,l:1,m:1,n:1,o:1,"
-	    "p:1,q:1", /* 17 entries */
+	    /* 17 entries */
+	    ("a:1,b:1,c:1,d:1,e:1,f:1,g:1,h:1,i:1,j:1,k:1,l:1,m:1,n:1,o:1,"
+	     "p:1,q:1"),
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
