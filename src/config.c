@@ -578,6 +578,17 @@ config_load(struct config *cfg, const char *file, char *err, size_t errlen)
 		         "or the other (the sentinels name a TCP address)");
 		return false;
 	}
+	/* WAIT follows each write that ends a session, and counts as a
+	 * command in flight of its own: with room for one command, every
+	 * such write would be refused, on a healthy Redis, forever. */
+	if (cfg->redis_min_replicas > 0 && cfg->redis_max_pending < 2) {
+		snprintf(err, errlen,
+		         "config: REDIS_MAX_PENDING=%d: must be at least 2 "
+		         "with REDIS_MIN_REPLICAS (a write and its WAIT are "
+		         "two commands in flight)",
+		         cfg->redis_max_pending);
+		return false;
+	}
 	if (cfg->debug && !log_level_set)
 		cfg->log_level = LOG_LEVEL_DEBUG;
 	return true;

@@ -14,6 +14,7 @@
 #include "../clock.h"
 #include "../log.h"
 #include "../metrics.h"
+#include "reply_cap.h"
 #include "resolve.h"
 #include "sentinel.h"
 
@@ -27,12 +28,6 @@
  * already answers; two tell a stall from a slow command, and still answer
  * what waits behind a frozen Redis at once (measured in the README). */
 #define STALL_DEADLINES 2
-/* The largest array any reply of ours holds is a page of the admin list
- * (two entries per session, count <= 1000, and SCAN may return a few
- * times COUNT).  hiredis allocates an announced array whole before a
- * byte of it arrives: a peer announcing 200 million elements would cost
- * gigabytes and seconds of the loop. */
-#define REPLY_ARRAY_MAX 100000
 
 /*
  * With REDIS_SENTINELS a connection goes DOWN -> ASKING -> CONNECTING ->
@@ -461,66 +456,6 @@ on_connect(const redisAsyncContext *cac, int status)
 		log_error("redis handshake could not be queued");
 }
 
-#if HIREDIS_MAJOR >= 1
-/* hiredis 1.x checks an announced array's size itself, before allocating
- * it, and fails the connection with "Multi-bulk length out of range". */
-static void
-cap_reply_arrays(redisAsyncContext *ac)
-{
-	ac->c.reader->maxelements = REPLY_ARRAY_MAX;
-}
-
-/* hiredis 1.x names the refusal itself. */
-static bool
-took_array_refusal(void)
-{
-	return false;
-}
-#else
-/* hiredis 0.14 has no such check, and its constructor takes an int: ours
- * wraps it.  array_refused is set when the cap refused an array, to say so
- * instead of hiredis's "Out of memory".  The service has one thread. */
-static bool array_refused;
-static void *(*hiredis_create_array)(const redisReadTask *task, int n);
-
-/* hiredis's own array constructor, refusing announced sizes no reply of
- * ours reaches; NULL makes the reader fail and the link drop. */
-static void *
-create_capped_array(const redisReadTask *task, int n)
-{
-	if (n > REPLY_ARRAY_MAX) {
-		array_refused = true;
-		return NULL;
-	}
-	return hiredis_create_array(task, n);
-}
-
-/* Puts the array cap into the connection's reply reader. */
-static void
-cap_reply_arrays(redisAsyncContext *ac)
-{
-	static redisReplyObjectFunctions capped;
-
-	if (hiredis_create_array == NULL) {
-		capped = *ac->c.reader->fn;
-		hiredis_create_array = capped.createArray;
-		capped.createArray = create_capped_array;
-	}
-	ac->c.reader->fn = &capped;
-	array_refused = false;
-}
-
-/* True, once, when the cap refused an array on this connection. */
-static bool
-took_array_refusal(void)
-{
-	bool refused = array_refused;
-
-	array_refused = false;
-	return refused;
-}
-#endif
-
 static void
 on_disconnect(const redisAsyncContext *ac, int status)
 {
@@ -529,7 +464,7 @@ on_disconnect(const redisAsyncContext *ac, int status)
 	if (ac != link->ac)
 		return; /* we dropped it ourselves */
 	link->ac = NULL;
-	if (took_array_refusal()) {
+	if (reply_cap_refused()) {
 		link_down(link, "reply announced an array over the limit");
 		return;
 	}
@@ -556,7 +491,7 @@ link_open(struct redis_link *link, const char *ip)
 	}
 	ac->data = link;
 	link->ac = ac;
-	cap_reply_arrays(ac);
+	reply_cap_arrays(ac);
 	if (redisLibeventAttach(ac, link->base) != REDIS_OK ||
 	    redisAsyncSetConnectCallback(ac, on_connect) != REDIS_OK ||
 	    redisAsyncSetDisconnectCallback(ac, on_disconnect) != REDIS_OK)

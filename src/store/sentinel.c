@@ -12,6 +12,7 @@
 #include "../clock.h"
 #include "../host_port.h"
 #include "../log.h"
+#include "reply_cap.h"
 #include "resolve.h"
 
 /* The subscription, once lost, is opened again after this long. */
@@ -116,6 +117,9 @@ conn_open(struct sentinel_conn *conn, const char *ip,
 	}
 	ac->data = conn;
 	conn->ac = ac;
+	/* A sentinel's answer is read as a Redis reply is, with the same
+	 * cap: the loop never waits on a sentinel. */
+	reply_cap_arrays(ac);
 	if (redisLibeventAttach(ac, conn->s->base) != REDIS_OK ||
 	    redisAsyncSetConnectCallback(ac, on_connect) != REDIS_OK ||
 	    redisAsyncSetDisconnectCallback(ac, on_disconnect) != REDIS_OK ||
@@ -128,6 +132,15 @@ conn_open(struct sentinel_conn *conn, const char *ip,
 		return false;
 	}
 	return true;
+}
+
+/* Why a sentinel's connection went away, for the log. */
+static const char *
+disconnect_reason(const redisAsyncContext *ac, int status)
+{
+	if (reply_cap_refused())
+		return "reply announced an array over the limit";
+	return status == REDIS_OK ? "connection closed" : ac->errstr;
 }
 
 /* The error code of an error reply, without the rest: an AUTH error may
@@ -238,8 +251,7 @@ on_ask_disconnect(const redisAsyncContext *ac, int status)
 	if (ac != conn->ac)
 		return;
 	conn->ac = NULL;
-	ask_failed(conn->s,
-	           status == REDIS_OK ? "connection closed" : ac->errstr);
+	ask_failed(conn->s, disconnect_reason(ac, status));
 }
 
 static void
@@ -410,8 +422,7 @@ on_watch_disconnect(const redisAsyncContext *ac, int status)
 	if (ac != conn->ac)
 		return;
 	conn->ac = NULL;
-	watch_lost(conn->s,
-	           status == REDIS_OK ? "connection closed" : ac->errstr);
+	watch_lost(conn->s, disconnect_reason(ac, status));
 }
 
 static void

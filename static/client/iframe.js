@@ -3,7 +3,17 @@
 (function () {
 	"use strict";
 
-	var sessionId = new URLSearchParams(window.location.search).get("session_id");
+	// The id as the service read it to choose the page's frame-ancestors:
+	// one session_id, its raw text.  A repeated or percent-encoded one is
+	// no id to the service, which then sends the global policy, not the
+	// session's; URLSearchParams would take the first of two and decode
+	// %XX, and validate the session in a frame its policy refuses.
+	var sessionId = (function () {
+		var found = window.location.search.slice(1).split("&").filter(function (p) {
+			return p.split("=")[0] === "session_id";
+		});
+		return found.length === 1 ? found[0].slice("session_id=".length) : null;
+	})();
 
 	// The id is single-use: keep it out of the address bar and history.
 	if (window.history && window.history.replaceState) {

@@ -182,3 +182,56 @@ class FakeRedis:
             except OSError:
                 pass
         self.sock.close()
+
+
+class FakeSentinel:
+    """A sentinel on loopback that answers SENTINEL get-master-addr-by-name
+    with master_reply (raw RESP) and acknowledges SUBSCRIBE; AUTH gets +OK.
+    asked counts the questions."""
+
+    def __init__(self, master_reply):
+        self.master_reply = master_reply
+        self.asked = 0
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.sock.listen(64)
+        self.conns = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.conns.append(conn)
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn):
+        f = conn.makefile("rb")
+        try:
+            while True:
+                cmd = _read_command(f)
+                if cmd is None:
+                    return
+                name = cmd[0].upper()
+                if name == b"SENTINEL":
+                    self.asked += 1
+                    conn.sendall(self.master_reply)
+                elif name == b"SUBSCRIBE":
+                    conn.sendall(b"*3\r\n$9\r\nsubscribe\r\n$%d\r\n%s\r\n:1\r\n"
+                                 % (len(cmd[1]), cmd[1]))
+                else:
+                    conn.sendall(b"+OK\r\n")
+        except (OSError, ValueError):
+            return
+
+    def close(self):
+        for c in self.conns:
+            try:
+                c.close()
+            except OSError:
+                pass
+        self.sock.close()

@@ -152,6 +152,30 @@ class BrowserOrigins(ServiceTest):
         self.assertIs(self.record(sid)["used"], True)
         self.assertEqual(self.b.messages(), [])
 
+    def test_an_id_the_service_reads_otherwise_is_not_validated(self):
+        # The service reads the id for the page's headers once, raw: a
+        # repeated or percent-encoded one is no id to it, and the page
+        # gets the global policy, which lets B frame it.  The page must
+        # then not validate the id either (URLSearchParams would take the
+        # first of two, and decode %XX) and would have B's origin checked
+        # against the session's.
+        r = self.svc.request("POST", "/auth/create-session", body=json.dumps(
+            {"allowed_origins": [self.a.origin()]}))
+        self.assertEqual(r.status, 200, r.body)
+        session = r.json()
+        sid = session["session_id"]
+        encoded = session["iframe_url"].replace(sid, "%" + sid[0].encode().hex() + sid[1:])
+        for src in (session["iframe_url"] + "&session_id=" + sid, encoded):
+            self.chrome.open(self.b.url(src))
+            self.assertTrue(wait_until(lambda: len(self.b.messages()) > 0, 20, 0.1),
+                            "the frame never ran on B")
+            self.assertEqual(self.b.messages()[0]["data"]["status"], "invalid")
+            self.b.reports.clear()
+        # Sent raw, an encoded id is a 400 that never reaches Redis.
+        self.assertEqual(set(re.findall(r"path=/auth/validate-session (status=\d+)",
+                                        self.svc.logs())) - {"status=400"}, set())
+        self.assertIs(self.record(sid)["used"], False)
+
 
 if __name__ == "__main__":
     main()

@@ -1,8 +1,9 @@
 """Redis failures beyond kill and stop: CLIENT PAUSE WRITE, maxmemory with
 noeviction, every kind of error reply, garbage, oversized and split
 replies, a reset in mid-reply, a connect that never completes, one slow
-reply, a link that reaches a replica, and a flood of iframe page loads.
-Each ends in 503 within the deadline, and the service recovers."""
+reply, a link that reaches a replica, a flood of iframe page loads, and
+a sentinel that answers what no sentinel would.  Each ends in 503 within
+the deadline, and the service recovers."""
 
 import os
 import sys
@@ -10,7 +11,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from fake_redis import FakeRedis  # noqa: E402
+from fake_redis import FakeRedis, FakeSentinel  # noqa: E402
 from harness import ServiceTest, main, wait_until  # noqa: E402
 
 TIMEOUT_MS = 400
@@ -340,6 +341,32 @@ class FakeRedisFailures(ServiceTest):
         fake.start_accepting()
         self.assertTrue(self.wait_healthy(svc, 8))
         fake.close()
+
+
+
+class FakeSentinelFailures(ServiceTest):
+    start_redis = False
+
+    def test_sentinel_announcing_a_huge_array_never_holds_the_loop(self):
+        # hiredis allocates an announced array whole, and frees it element
+        # by element: 200 million elements held the loop for seconds at
+        # every question, so that no request was answered meanwhile.
+        sentinel = FakeSentinel(b"*200000000\r\n")
+        svc = self.service({"REDIS_SENTINELS": "127.0.0.1:%d" % sentinel.port,
+                            "REDIS_TIMEOUT_MS": str(TIMEOUT_MS)})
+        slowest = 0.0
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline:
+            started = time.monotonic()
+            self.assertEqual(svc.get("/healthz").status, 200)
+            slowest = max(slowest, time.monotonic() - started)
+            time.sleep(0.05)
+        self.assertGreaterEqual(sentinel.asked, 2)
+        # Nothing here waits on Redis: the margin is a busy machine's.
+        self.assertLess(slowest, 0.3)
+        self.assertEqual(svc.get("/auth/redis-health").status, 503)
+        self.assertIn("reply announced an array over the limit", svc.logs())
+        sentinel.close()
 
 
 if __name__ == "__main__":

@@ -366,6 +366,16 @@ Test(config, sentinels_exclude_the_socket)
 	cr_expect_not_null(strstr(err, "REDIS_SOCKET"), "%s", err);
 }
 
+Test(config, min_replicas_needs_room_for_wait)
+{
+	setenv("REDIS_MIN_REPLICAS", "1", 1);
+	setenv("REDIS_MAX_PENDING", "1", 1);
+	cr_expect_not(load());
+	cr_expect_not_null(strstr(err, "REDIS_MAX_PENDING"), "%s", err);
+	setenv("REDIS_MAX_PENDING", "2", 1);
+	cr_expect(load(), "%s", err);
+}
+
 Test(config, sentinel_password_is_never_echoed)
 {
 	char long_value[400];
