@@ -128,8 +128,7 @@ app_start(struct app *app, const struct config *cfg)
 	app->redis = redis_link_create(app->base, app->dns, &link_opt);
 	if (app->redis == NULL)
 		return false;
-	app->sessions = session_store_create(app->redis, cfg->redis_timeout_ms,
-	                                     cfg->session_max_ttl_seconds);
+	app->sessions = session_store_create(app->redis, cfg->redis_timeout_ms);
 	if (app->sessions == NULL)
 		return false;
 	app->embed = embed_store_create(app->redis);
