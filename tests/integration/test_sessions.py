@@ -590,7 +590,9 @@ class RedisDown(SessionTest):
                                  ("GET", "/auth/validate-session?session_id=" + sid),
                                  ("GET", "/auth/session-status"),
                                  ("GET", "/auth/sessions"),
-                                 ("DELETE", "/auth/sessions/" + sid)):
+                                 # Another id: a revoke that a frozen Redis
+                                 # runs once it wakes up is no validation.
+                                 ("DELETE", "/auth/sessions/" + str(uuid.uuid4()))):
                 started = time.monotonic()
                 r = self.svc.request(method, path)
                 # The deadline (0.3 s) and a fixed margin.
@@ -606,8 +608,7 @@ class RedisDown(SessionTest):
         self.redis.cont()
         self.assertTrue(self.wait_healthy(self.svc, 5))
         # Fail closed: nothing was consumed while Redis was frozen.
-        r = self.validate(sid)
-        self.assertEqual(r.status, 200, str(r.body) + self.svc.logs()[-3000:])
+        self.assertEqual(self.validate(sid).status, 200)
 
 
 class Metrics(SessionTest):
