@@ -96,6 +96,10 @@ struct redis_link {
 	uint64_t reconnects;
 	bool ever_up;
 	bool failing; /* a failure was already logged at WARNING */
+	/* The op whose deadline reads ahead (read_ahead()), and whether its
+	 * reply came in that read. */
+	const struct redis_op *watched;
+	bool watched_replied;
 	char last_error[160];
 };
 
@@ -487,6 +491,30 @@ on_connect_timer(evutil_socket_t fd, short what, void *arg)
 	link_drop(link, why);
 }
 
+/*
+ * Reads what Redis has already sent, before a deadline or the stall check
+ * takes it for late.  After a pause of the whole process (SIGSTOP, a
+ * frozen VM) the loop runs the expired timers before it polls the socket
+ * (epoll_wait returns EINTR on SIGCONT): replies that came in time, a
+ * validation that Redis has carried out among them, would get a 503 and
+ * the session would be used up behind it.  Returns whether op (when not
+ * NULL) had its reply in the read; op is freed then.
+ */
+static bool
+read_ahead(struct redis_link *link, const struct redis_op *op)
+{
+	bool replied;
+
+	if (link->ac == NULL)
+		return false;
+	link->watched = op;
+	link->watched_replied = false;
+	redisAsyncHandleRead(link->ac);
+	replied = link->watched_replied;
+	link->watched = NULL;
+	return replied;
+}
+
 /* Drops the link once commands have waited STALL_DEADLINES deadlines with
  * nothing read; until then it looks again when that time is up. */
 static void
@@ -498,7 +526,8 @@ on_stall_timer(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (link->in_flight == 0)
+	read_ahead(link, NULL);
+	if (link->in_flight == 0 || link->ac == NULL)
 		return;
 	quiet_us = clock_monotonic_us() - link->quiet_since_us;
 	if (quiet_us < stall_us) {
@@ -651,6 +680,8 @@ on_op_reply(redisAsyncContext *ac, void *r, void *privdata)
 	char why[64];
 
 	link->in_flight--;
+	if (op == link->watched)
+		link->watched_replied = true;
 	if (reply == NULL) {
 		op_answer(op, REDIS_LINK_LOST, NULL);
 		free(op);
@@ -689,6 +720,8 @@ on_op_deadline(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	if (read_ahead(op->link, op))
+		return;
 	op->link->timeouts++;
 	log_debug("redis command timed out after %d ms, link kept",
 	          op->link->timeout_ms);

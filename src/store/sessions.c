@@ -38,7 +38,10 @@
  * Records written by anyone (SPEC §4).  Every script that reads a record
  * tries the service's own layout first (record.h: the flags first, checked
  * by position), and otherwise takes the general path below: any JSON
- * object with the §4 fields, in any order and spacing.
+ * object with the §4 fields, in any order and spacing.  A session key
+ * holding another type (a writer's hash or list) is a corrupt record too:
+ * the scripts GET it with redis.pcall, as a WRONGTYPE error would fail the
+ * whole script into a 503, for validate, revoke and every listing page.
  *
  * cjson reads the record, but never writes it: cjson.encode reorders the
  * keys, turns [] into {}, escapes '/' and rewrites numbers, which would
@@ -330,8 +333,9 @@ static const char validate_lua[] =
     "if t[1] * 1000 + math.floor(t[2] / 1000) > tonumber(ARGV[2]) then\n"
     "  return 3\n"
     "end\n"
-    "local v = redis.call('GET', KEYS[1])\n"
+    "local v = redis.pcall('GET', KEYS[1])\n"
     "if not v then return 0 end\n"
+    "if type(v) ~= 'string' then return 4 end\n"
     "local used, unused = '" RECORD_HEAD_USED "', '" RECORD_HEAD_UNUSED "'\n"
     "local rest = string.sub(v, #unused + 1)\n"
     "local opened = string.match(rest, '^\"iframe_opened\":(%a+),"
@@ -400,8 +404,8 @@ static const char validate_lua[] =
 /* KEYS: session.  Sets iframe_opened: 1 when it changed. */
 static const char open_shebang[] = "#!lua\n";
 static const char open_lua[] =
-    "local v = redis.call('GET', KEYS[1])\n"
-    "if not v then return 0 end\n"
+    "local v = redis.pcall('GET', KEYS[1])\n"
+    "if type(v) ~= 'string' then return 0 end\n"
     "local i, nv = own_flags(v), nil\n"
     "if i then\n"
     "  if string.sub(v, i, i + 21) ~= '\"iframe_opened\":false,' then return 0 "
@@ -416,15 +420,18 @@ static const char open_lua[] =
     "return 1\n";
 
 /* KEYS: session, counts.  Deleting frees memory, so it may run under
- * OOM.  A record in the service's own layout is no longer counted in its
- * second (own_second(): its own top-level expires_at, never one inside
- * metadata), if that second is still counted.  The second stays, at 0 if
- * need be, until it retires: a walk running now must see its stamp. */
+ * OOM.  Only a record in the service's own layout was counted, so only its
+ * second is uncounted (own_second(): its own top-level expires_at, never
+ * one inside metadata), if that second is still counted: a foreign record
+ * expiring in the same second as some of the service's own would
+ * otherwise take one of theirs off "live".  The second stays, at 0 if need
+ * be, until it retires: a walk running now must see its stamp. */
 static const char revoke_shebang[] = "#!lua flags=allow-oom\n";
 static const char revoke_lua[] =
-    "local v = redis.call('GET', KEYS[1])\n"
+    "local v = redis.pcall('GET', KEYS[1])\n"
     "if not v then return 0 end\n"
     "redis.call('DEL', KEYS[1])\n"
+    "if type(v) ~= 'string' then return 1 end\n"
     "local sec, used = own_second(v)\n"
     "if sec then\n"
     "  count_change(KEYS[2], sec, -1, used and -1 or 0, now_ms())\n"
@@ -438,8 +445,8 @@ static const char list_lua[] =
     "'COUNT', ARGV[2])\n"
     "local out = {r[1]}\n"
     "for _, k in ipairs(r[2]) do\n"
-    "  local v = redis.call('GET', k)\n"
-    "  if v then\n"
+    "  local v = redis.pcall('GET', k)\n"
+    "  if type(v) == 'string' then\n"
     "    out[#out + 1] = v\n"
     "    out[#out + 1] = redis.call('TTL', k)\n"
     "  end\n"

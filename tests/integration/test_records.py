@@ -284,6 +284,30 @@ class Corrupt(RecordTest):
         self.assertEqual(self.validate(sid).status, 200)
         self.assertEqual(self.svc.request("DELETE", "/auth/sessions/" + self.put("[]")).status, 204)
 
+    def test_session_key_of_another_type_is_corrupt_not_redis_down(self):
+        # Writers that keep a session as a hash, or anything but a string,
+        # under the same key name.
+        hashed, listed = str(uuid.uuid4()), str(uuid.uuid4())
+        self.db.call("HSET", "auth_session:" + hashed, "session_id", hashed, "used", "0")
+        self.db.call("RPUSH", "auth_session:" + listed, "x")
+        own = self.svc.request("POST", "/auth/create-session").json()["session_id"]
+        self.assertEqual(self.assertJsonResponse(self.validate(hashed), 500),
+                         {"detail": "corrupt session record"})
+        self.assertIn("corrupt session record session=" + hashed[:8], self.svc.logs())
+        self.assertEqual(self.svc.get("/client/iframe.html?session_id=" + hashed).status, 200)
+        seen, cursor = [], None
+        while cursor != "0":
+            page = self.assertJsonResponse(
+                self.svc.get("/auth/sessions?count=1000&cursor=" + (cursor or "0")), 200)
+            seen += [s["session_id"] for s in page["sessions"]]
+            cursor = page["cursor"]
+        self.assertEqual(seen, [own])
+        self.assertEqual(self.svc.request("DELETE", "/auth/sessions/" + listed).status, 204)
+        self.assertEqual(self.db.call("EXISTS", "auth_session:" + listed), 0)
+        self.assertEqual(self.db.call("HGET", "auth_session:" + hashed, "used"), "0")
+        self.assertEqual(self.svc.get("/auth/redis-health").status, 200)
+        self.assertEqual(self.validate(own).status, 200)
+
 
 def embed_key(token):
     return "auth_embed:" + hashlib.sha256(token.encode()).hexdigest()
@@ -374,6 +398,10 @@ class CapAndForeignRecords(RecordTest):
             sid = str(uuid.uuid4())
             text = make(sid).replace("1999-01-01T00:00:00Z", mine["expires_at"])
             decoys.append(self.put(text, sid))
+        # A foreign record that really expires in that second: no create of
+        # this service counted it, so its revoke uncounts nothing.
+        sid = str(uuid.uuid4())
+        decoys.append(self.put(python_record(sid, expires=mine["expires_at"]), sid))
         # The own layout's head, then not: "live" is no second to count.
         decoys.append(self.put(
             '{"used":false,"metadata":{"expires_at":"%s"},"iframe_opened":false,'

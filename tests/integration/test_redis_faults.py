@@ -131,6 +131,38 @@ class RedisFaults(ServiceTest):
         self.assertEqual(r.status, 200, r.body)
         self.assertEqual(db.call("HGET", "auth_stats", "total_used"), "1")
 
+    def test_replies_that_came_during_a_pause_of_the_service_are_read(self):
+        # Redis carries the validations out at once, but the service is
+        # stopped before it reads the replies and resumed past their
+        # deadlines (and past the stall check): the replies waiting on the
+        # socket are its answers.  A 503 would leave the sessions used up.
+        svc = self.service({"REDIS_TIMEOUT_MS": str(TIMEOUT_MS)})
+        self.assertTrue(self.wait_healthy(svc))
+        sids = [svc.request("POST", "/auth/create-session").json()["session_id"]
+                for _ in range(10)]
+        socks = [socket.create_connection(("127.0.0.1", svc.port), timeout=10)
+                 for _ in sids]
+        self.redis.stop()
+        try:
+            for sid, s in zip(sids, socks):
+                s.sendall(b"POST /auth/validate-session?session_id=%s HTTP/1.1\r\n"
+                          b"Host: x\r\nContent-Length: 0\r\n\r\n" % sid.encode())
+            time.sleep(0.1)  # sent to Redis, which holds them
+            svc.proc.send_signal(signal.SIGSTOP)
+        finally:
+            self.redis.cont()
+        try:
+            time.sleep(2 * TIMEOUT_MS / 1000 + 0.3)
+        finally:
+            svc.proc.send_signal(signal.SIGCONT)
+        db = self.redis.client()
+        for sid, s in zip(sids, socks):
+            status = s.recv(4096).split(b" ")[1]
+            s.close()
+            self.assertIn('"used":true', db.call("GET", "auth_session:" + sid))
+            self.assertEqual(status, b"200")
+        self.assertEqual(metric(svc, "iframe_auth_redis_timeouts_total"), 0)
+
     def test_validation_late_in_redis_is_refused_there(self):
         # Redis busy for 0.7 s: the validation waits there past half its
         # 1 s deadline, so the script refuses it, and the link stays up.
