@@ -3,7 +3,11 @@ ceiling and the one-round-trip ceiling, interleaved (service, bare,
 one-rtt, service, bare, one-rtt, ...) so that a noisy machine hits all
 three alike; then session-status, the exact walk and memory.  Writes
 docs/bench-results.md (docs/bench-results-pinned.md with BENCH_PIN=1)
-and prints it."""
+and prints it.
+
+`run.py BUILD min-replicas` measures only what REDIS_MIN_REPLICAS=1 costs
+validate-session, against a local replica, interleaved with
+REDIS_MIN_REPLICAS=0, and prints the table (docs/PERFORMANCE.md)."""
 
 import base64
 import hashlib
@@ -382,5 +386,56 @@ def table(results, lines):
     return invalid
 
 
+def min_replicas_cost():
+    """validate-session with REDIS_MIN_REPLICAS 0 and 1 on one primary with
+    one replica, interleaved, at 1, 16 and 256 connections."""
+    b = Bench()
+    replica_port = free_port()
+    replica = start(CLIENT_CPU + ["redis-server", "--port", str(replica_port), "--bind",
+                     "127.0.0.1", "--save", "", "--appendonly", "no",
+                     "--dir", b.dir, "--dbfilename", "replica.rdb",
+                     "--replicaof", "127.0.0.1", str(b.redis_port)])
+    ids_file = os.path.join(b.dir, "ids")
+    rows = []
+    try:
+        if not wait_until(lambda: "state=online" in
+                          b.db.call("INFO", "replication"), 10):
+            raise RuntimeError("the replica did not sync")
+        b.start_service("n0", {"REDIS_MIN_REPLICAS": "0"})
+        b.start_service("n1", {"REDIS_MIN_REPLICAS": "1"})
+        for conns in CONNS:
+            runs = {"n0": [], "n1": []}
+            for _ in range(ROUNDS):
+                for name in ("n0", "n1"):
+                    b.db.call("FLUSHALL")
+                    ids = b.insert_sessions(40000 * SECONDS)
+                    with open(ids_file, "w") as f:
+                        f.write("\n".join(ids) + "\n")
+                    runs[name].append(wrk(b.ports[name], "", conns,
+                                          "validate.lua", (ids_file, "2"),
+                                          b.db, b.procs[name].pid))
+            avg = {name: {k: sum(r[k] for r in rs) / len(rs) for k in rs[0]}
+                   for name, rs in runs.items()}
+            rows.append((conns, avg))
+    finally:
+        replica.kill()
+        replica.wait()
+        b.close()
+    lines = ["| conns | req/s, 0 | req/s, 1 | × req/s | p50 ms, 0 / 1 | "
+             "p99 ms, 0 / 1 | × p99 | non-2xx (0, 1) |",
+             "|---|---|---|---|---|---|---|---|"]
+    for conns, avg in rows:
+        n0, n1 = avg["n0"], avg["n1"]
+        lines.append("| %d | %.0f | %.0f | %.2f | %.2f / %.2f | %.2f / %.2f | "
+                     "%.2f | %d, %d |" % (
+                         conns, n0["rps"], n1["rps"], n1["rps"] / n0["rps"],
+                         n0["p50"], n1["p50"], n0["p99"], n1["p99"],
+                         n1["p99"] / n0["p99"], n0["non2xx"], n1["non2xx"]))
+    print("\n".join(lines))
+
+
 if __name__ == "__main__":
-    main()
+    if sys.argv[2:] == ["min-replicas"]:
+        min_replicas_cost()
+    else:
+        main()

@@ -19,8 +19,10 @@
 #include "session/base64url.h"
 #include "session/create_request.h"
 #include "session/embed_record.h"
+#include "session/origin.h"
 #include "session/record.h"
 #include "session/session_id.h"
+#include "session/validate_body.h"
 
 #include "fake_redis.h"
 #include "http_frames.h"
@@ -53,15 +55,26 @@ check_id(const char id[SESSION_ID_LEN + 1])
 void
 fuzz_session_id(const uint8_t *data, size_t len)
 {
-	char id[SESSION_ID_LEN + 1];
+	char id[SESSION_ID_LEN + 1], origin[ORIGIN_MAX + 1];
+	struct validate_body body;
 	char *query;
 
 	if (len > FUZZ_INPUT_MAX)
 		return;
 	if (session_id_normalize((const char *)data, len, id))
 		check_id(id);
-	if (session_id_from_body((const char *)data, len, id) == NULL)
-		check_id(id);
+	if (validate_body_parse((const char *)data, len, &body) == NULL) {
+		if (body.has_id)
+			check_id(body.id);
+		/* A parent_origin kept is canonical: it reads back as itself.
+		 */
+		if (body.parent_origin[0] != '\0' &&
+		    (origin_normalize(body.parent_origin,
+		                      strlen(body.parent_origin),
+		                      origin) != NULL ||
+		     strcmp(origin, body.parent_origin) != 0))
+			abort();
+	}
 	query = text_of(data, len);
 	if (query == NULL)
 		return;
@@ -86,8 +99,9 @@ check_answer(const char *record)
 	             record + sizeof(unused) - 1) < 0)
 		abort();
 	if (!record_answer(used, strlen(used), &a) ||
-	    asprintf(&answer, "{\"valid\":true,%.*s%.*s", (int)a.used_at_len,
-	             a.used_at, (int)a.rest_len, a.rest) < 0)
+	    asprintf(&answer, "{\"valid\":true,%.*s%.*s%.*s}",
+	             (int)a.used_at_len, a.used_at, (int)a.rest_len, a.rest,
+	             (int)a.fields_len, a.fields) < 0)
 		abort();
 	obj = json_tokener_parse(answer);
 	if (obj == NULL || !json_object_object_get_ex(obj, "valid", &v) ||
@@ -104,12 +118,18 @@ check_answer(const char *record)
 void
 fuzz_create_body(const uint8_t *data, size_t len)
 {
+	static const struct create_rules rules = {
+	    .max_ttl = 86400,
+	    .frame_ancestors =
+	        "'self' https://*.example.com http://localhost:*",
+	    .self_origin = "https://auth.example.com",
+	};
 	struct create_request req;
-	char detail[256];
+	char detail[512];
 
 	if (len > FUZZ_INPUT_MAX)
 		return;
-	if (create_request_parse((const char *)data, len, 86400, &req, detail,
+	if (create_request_parse((const char *)data, len, &rules, &req, detail,
 	                         sizeof(detail)) == CREATE_PARSE_OK) {
 		char *record = record_serialize(
 		    "550e8400-e29b-41d4-a716-446655440000", 0, 60, &req);
@@ -141,9 +161,11 @@ fuzz_record(const uint8_t *data, size_t len)
 	json_object_put(obj);
 	/* The pieces must lie inside the input (ASan checks the reads). */
 	if (record_answer((const char *)data, len, &a)) {
-		volatile char sink = a.used_at[a.used_at_len - 1];
+		volatile char sink =
+		    (char)(a.used_at[a.used_at_len - 1] ^
+		           a.rest[a.rest_len - 1] ^
+		           (a.fields_len > 0 ? a.fields[a.fields_len - 1] : 0));
 
-		sink = a.rest[a.rest_len - 1];
 		(void)sink;
 	}
 }

@@ -11,8 +11,9 @@ packages=(
 	# SHA-256 of embed tokens (libcrypto)
 	libssl-dev
 	# run (nginx: the site in deploy/nginx, used by the demo and the tests;
-	# Debian's build has auth_request; openssl makes their certificate)
-	redis-server nginx openssl
+	# Debian's build has auth_request; openssl makes their certificate;
+	# redis-sentinel: REDIS_SENTINELS, its tests and scripts/ha-demo.sh)
+	redis-server redis-sentinel nginx openssl
 	# test (chromium and a font for the browser test)
 	libcriterion-dev python3 curl chromium fonts-dejavu-core
 	valgrind clang-format clang-tidy

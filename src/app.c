@@ -104,6 +104,9 @@ app_start(struct app *app, const struct config *cfg)
 	    .password = cfg->redis_password,
 	    .timeout_ms = cfg->redis_timeout_ms,
 	    .max_pending = (size_t)cfg->redis_max_pending,
+	    .sentinels = cfg->redis_sentinels,
+	    .sentinel_master = cfg->redis_sentinel_master,
+	    .sentinel_password = cfg->redis_sentinel_password,
 	};
 	struct server_options srv_opt = {
 	    .routes = api_routes,
@@ -128,10 +131,11 @@ app_start(struct app *app, const struct config *cfg)
 	app->redis = redis_link_create(app->base, app->dns, &link_opt);
 	if (app->redis == NULL)
 		return false;
-	app->sessions = session_store_create(app->redis, cfg->redis_timeout_ms);
+	app->sessions = session_store_create(app->redis, cfg->redis_timeout_ms,
+	                                     cfg->redis_min_replicas);
 	if (app->sessions == NULL)
 		return false;
-	app->embed = embed_store_create(app->redis);
+	app->embed = embed_store_create(app->redis, cfg->redis_min_replicas);
 	if (app->embed == NULL)
 		return false;
 	app->static_files =
@@ -148,6 +152,10 @@ app_start(struct app *app, const struct config *cfg)
 	app->api.embed = app->embed;
 	app->api.metrics = app->metrics;
 	app->api.static_files = app->static_files;
+	/* The config has checked that it has one. */
+	if (cfg->public_base_url[0] != '\0' &&
+	    origin_of_url(cfg->public_base_url, app->api.self_origin) != NULL)
+		return false;
 	if (cfg->api_key[0] == '\0')
 		log_warning("API_KEY is empty: anyone who can reach this "
 		            "service can create sessions and use the admin "

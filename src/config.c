@@ -8,7 +8,9 @@
 #include <strings.h>
 #include <sys/resource.h>
 
+#include "host_port.h"
 #include "http/cookie.h"
+#include "session/origin.h"
 
 #define DEFAULT_CONFIG_FILE   "config.env"
 #define CONFIG_FILE_MAX_LINES 512
@@ -41,6 +43,8 @@ static const char *check_socket_path(const char *value);
 static const char *check_api_keys(const char *value);
 static const char *check_frame_ancestors(const char *value);
 static const char *check_base_url(const char *value);
+static const char *check_sentinels(const char *value);
+static const char *check_master_name(const char *value);
 
 #define FIELD(f) offsetof(struct config, f), sizeof(((struct config *)0)->f)
 #define STR(key, f, def, chk, sec, help)                              \
@@ -96,6 +100,15 @@ static const struct key keys[] = {
      "send the embed session as a partitioned cookie too"},
     STR("EMBED_COOKIE_NAME", embed_cookie_name, "__Host-iframe-auth",
         cookie_check_name, false, "the embed cookie's name"),
+    STR("REDIS_SENTINELS", redis_sentinels, "", check_sentinels, false,
+        "host:port,...: find the master through these sentinels"),
+    STR("REDIS_SENTINEL_MASTER", redis_sentinel_master, "mymaster",
+        check_master_name, false, "the master's name at the sentinels"),
+    STR("REDIS_SENTINEL_PASSWORD", redis_sentinel_password, "", NULL, true,
+        "AUTH for the sentinels"),
+    INT("REDIS_MIN_REPLICAS", redis_min_replicas, "0", 0, 100,
+        "replicas that must acknowledge a write that consumes or ends a "
+        "session (WAIT)"),
     {"LOG_LEVEL", KIND_LOG_LEVEL, FIELD(log_level), "INFO", 0, 0, NULL, false,
      "DEBUG, INFO, WARNING or ERROR"},
     {"DEBUG", KIND_BOOL, FIELD(debug), "false", 0, 0, NULL, false,
@@ -202,6 +215,8 @@ check_frame_ancestors(const char *value)
 static const char *
 check_base_url(const char *value)
 {
+	char origin[ORIGIN_MAX + 1];
+
 	if (value[0] == '\0')
 		return NULL;
 	if (strncmp(value, "http://", 7) != 0 &&
@@ -211,6 +226,33 @@ check_base_url(const char *value)
 		return "must be a plain URL without query, fragment or spaces";
 	if (value[strlen(value) - 1] == '/')
 		return "must not end with '/'";
+	/* It is the service's own origin, 'self' in FRAME_ANCESTORS. */
+	if (origin_of_url(value, origin) != NULL)
+		return "must start with an origin scheme://host[:port] (host "
+		       "letters, digits, '-' and '.'; no user info)";
+	return NULL;
+}
+
+static const char *
+check_sentinels(const char *value)
+{
+	size_t count;
+
+	if (value[0] == '\0')
+		return NULL;
+	return host_port_list_parse(value, NULL, &count);
+}
+
+/* A name Sentinel accepts in its configuration: one word. */
+static const char *
+check_master_name(const char *value)
+{
+	if (value[0] == '\0')
+		return "must not be empty";
+	for (const unsigned char *p = (const unsigned char *)value; *p; p++) {
+		if (*p <= 0x20 || *p >= 0x7f)
+			return "must be printable ASCII without spaces";
+	}
 	return NULL;
 }
 
@@ -519,6 +561,12 @@ config_load(struct config *cfg, const char *file, char *err, size_t errlen)
 		         "SESSION_MAX_TTL_SECONDS=%d",
 		         cfg->session_ttl_seconds,
 		         cfg->session_max_ttl_seconds);
+		return false;
+	}
+	if (cfg->redis_sentinels[0] != '\0' && cfg->redis_socket[0] != '\0') {
+		snprintf(err, errlen,
+		         "config: REDIS_SENTINELS and REDIS_SOCKET: set one "
+		         "or the other (the sentinels name a TCP address)");
 		return false;
 	}
 	if (cfg->debug && !log_level_set)

@@ -39,6 +39,10 @@ struct config {
 	int embed_idle_timeout_seconds;
 	bool embed_cookie;
 	char embed_cookie_name[CONFIG_STRING_MAX];
+	char redis_sentinels[CONFIG_LONG_STRING_MAX];
+	char redis_sentinel_master[CONFIG_STRING_MAX];
+	char redis_sentinel_password[CONFIG_STRING_MAX];
+	int redis_min_replicas;
 	enum log_level log_level;
 	bool debug;
 };

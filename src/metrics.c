@@ -39,14 +39,15 @@ struct metrics {
 	uint64_t verifications[VERIFY_RESULTS];
 	uint64_t embed_opened;
 	uint64_t logouts[2]; /* none, ended */
+	uint64_t revoke_alls;
 	struct histogram redis_rtt;
 };
 
-static const char *const validation_names[] = {"ok", "not_found",
-                                               "already_used", "invalid"};
+static const char *const validation_names[] = {
+    "ok", "not_found", "already_used", "invalid", "revoked", "origin_mismatch"};
 
-static const char *const verify_names[] = {"ok", "missing", "invalid",
-                                           "expired", "unavailable"};
+static const char *const verify_names[] = {"ok",      "missing", "invalid",
+                                           "expired", "revoked", "unavailable"};
 
 struct metrics *
 metrics_create(const struct route *routes, size_t count)
@@ -138,6 +139,12 @@ void
 metrics_logout(struct metrics *m, bool ended)
 {
 	m->logouts[ended]++;
+}
+
+void
+metrics_revoke_all(struct metrics *m)
+{
+	m->revoke_alls++;
 }
 
 void
@@ -245,6 +252,13 @@ metrics_render(const struct metrics *m, const struct metrics_gauges *g,
 	    (unsigned long long)m->logouts[0]);
 	evbuffer_add_printf(
 	    out,
+	    "# HELP iframe_auth_revoke_alls_total Revoke-alls of a user's "
+	    "sessions.\n"
+	    "# TYPE iframe_auth_revoke_alls_total counter\n"
+	    "iframe_auth_revoke_alls_total %llu\n",
+	    (unsigned long long)m->revoke_alls);
+	evbuffer_add_printf(
+	    out,
 	    "# HELP iframe_auth_redis_up Whether the Redis link is up.\n"
 	    "# TYPE iframe_auth_redis_up gauge\n"
 	    "iframe_auth_redis_up %d\n"
@@ -269,6 +283,29 @@ metrics_render(const struct metrics *m, const struct metrics_gauges *g,
 	    g->redis_up, (unsigned long long)g->redis_reconnects,
 	    g->redis_pending, (unsigned long long)g->redis_timeouts,
 	    (unsigned long long)g->iframe_marks_dropped, g->open_connections);
+	evbuffer_add_printf(
+	    out,
+	    "# HELP iframe_auth_redis_master_switches_total Times the Redis "
+	    "link came up on another master than before.\n"
+	    "# TYPE iframe_auth_redis_master_switches_total counter\n"
+	    "iframe_auth_redis_master_switches_total %llu\n"
+	    "# HELP iframe_auth_redis_wait_replicas Replicas that "
+	    "acknowledged the last write WAIT asked about.\n"
+	    "# TYPE iframe_auth_redis_wait_replicas gauge\n"
+	    "iframe_auth_redis_wait_replicas %d\n",
+	    (unsigned long long)g->redis_master_switches,
+	    g->redis_wait_replicas);
+	/* The sentinel module checked the address: no quote or backslash
+	 * can reach the label. */
+	if (g->redis_master != NULL)
+		evbuffer_add_printf(
+		    out,
+		    "# HELP iframe_auth_redis_master_info The Redis master "
+		    "in use, as the sentinels named it.\n"
+		    "# TYPE iframe_auth_redis_master_info gauge\n"
+		    "iframe_auth_redis_master_info{host=\"%s\",port=\"%d\"} "
+		    "1\n",
+		    g->redis_master, g->redis_master_port);
 	evbuffer_add_printf(out, "# HELP iframe_auth_redis_round_trip_seconds "
 	                         "Redis command round trips.\n"
 	                         "# TYPE iframe_auth_redis_round_trip_seconds "

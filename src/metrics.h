@@ -17,6 +17,8 @@ enum validation_result {
 	VALIDATION_NOT_FOUND,
 	VALIDATION_ALREADY_USED,
 	VALIDATION_INVALID,
+	VALIDATION_REVOKED,
+	VALIDATION_ORIGIN_MISMATCH,
 	VALIDATION_RESULTS,
 };
 
@@ -26,6 +28,7 @@ enum verify_result {
 	VERIFY_MISSING,
 	VERIFY_INVALID,
 	VERIFY_EXPIRED,
+	VERIFY_REVOKED,
 	VERIFY_UNAVAILABLE,
 	VERIFY_RESULTS,
 };
@@ -38,6 +41,10 @@ struct metrics_gauges {
 	size_t redis_pending;
 	uint64_t iframe_marks_dropped;
 	size_t open_connections;
+	const char *redis_master; /* with sentinels, once known; or NULL */
+	int redis_master_port;
+	uint64_t redis_master_switches;
+	int redis_wait_replicas;
 };
 
 /* routes: the route table, whose names (unique per row) label the
@@ -54,6 +61,8 @@ void metrics_verification(struct metrics *m, enum verify_result result);
 void metrics_embed_opened(struct metrics *m);
 /* ended: an embed session existed and was deleted. */
 void metrics_logout(struct metrics *m, bool ended);
+/* One revoke-all (DELETE /auth/users/<user_id>/sessions) done. */
+void metrics_revoke_all(struct metrics *m);
 void metrics_redis_round_trip(struct metrics *m, double seconds);
 
 void metrics_render(const struct metrics *m, const struct metrics_gauges *g,

@@ -1,5 +1,5 @@
-/* Admin: GET /auth/sessions (one SCAN page) and DELETE
- * /auth/sessions/<id> (revoke). */
+/* Admin: GET /auth/sessions (one SCAN page), DELETE /auth/sessions/<id>
+ * (revoke) and DELETE /auth/users/<user_id>/sessions (revoke-all). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,9 +7,13 @@
 #include <json-c/json.h>
 
 #include "../http/call.h"
+#include "../http/percent.h"
 #include "../http/reply.h"
+#include "../log.h"
+#include "../metrics.h"
 #include "../session/record.h"
 #include "../session/session_id.h"
+#include "../session/user_id.h"
 #include "../store/sessions.h"
 #include "api.h"
 #include "query.h"
@@ -154,4 +158,101 @@ admin_revoke(struct http_call *call)
 	if (session_store_revoke(api->sessions, id, on_revoked, call) !=
 	    REDIS_SUBMIT_OK)
 		reply_unavailable(call);
+}
+
+#define USERS_PREFIX    "/auth/users/"
+#define SESSIONS_SUFFIX "/sessions"
+
+/* The user_id segment of /auth/users/<user_id>/sessions, still encoded;
+ * NULL when path is not of that form.  Everything between the prefix and
+ * the last "/sessions" is the user_id, so a '/' in it, encoded or not,
+ * is unambiguous. */
+static const char *
+user_segment(const char *path, size_t *len)
+{
+	size_t plen = strlen(path);
+	size_t fixed = strlen(USERS_PREFIX) + strlen(SESSIONS_SUFFIX);
+
+	*len = 0;
+	if (plen < fixed ||
+	    strncmp(path, USERS_PREFIX, strlen(USERS_PREFIX)) != 0 ||
+	    strcmp(path + plen - strlen(SESSIONS_SUFFIX), SESSIONS_SUFFIX) != 0)
+		return NULL;
+	*len = plen - fixed;
+	return path + strlen(USERS_PREFIX);
+}
+
+bool
+admin_covers_user_sessions(const void *ctx, const char *path)
+{
+	size_t len;
+
+	(void)ctx;
+	return user_segment(path, &len) != NULL;
+}
+
+/* What the revoke-all reply needs once Redis has answered. */
+struct revoke_user_ctx {
+	struct http_call *call;
+	char user_id[USER_ID_MAX + 1];
+};
+
+static void
+on_user_revoked(void *arg, enum redis_outcome outcome,
+                const struct redisReply *r)
+{
+	struct revoke_user_ctx *ctx = arg;
+	const struct api *api = ctx->call->ctx;
+	long long generation;
+	struct json_object *obj;
+
+	if (session_store_revoke_user_result(outcome, r, &generation) !=
+	    STORE_OK) {
+		reply_unavailable(ctx->call);
+		free(ctx);
+		return;
+	}
+	metrics_revoke_all(api->metrics);
+	/* The user_id is the caller's to know, not the log's. */
+	log_info("revoked every session of a user generation=%lld", generation);
+	obj = json_object_new_object();
+	json_object_object_add(obj, "user_id",
+	                       json_object_new_string(ctx->user_id));
+	json_object_object_add(obj, "generation",
+	                       json_object_new_int64(generation));
+	reply_json(ctx->call, 200, obj);
+	free(ctx);
+}
+
+void
+admin_revoke_user(struct http_call *call)
+{
+	const struct api *api = call->ctx;
+	struct revoke_user_ctx *ctx;
+	size_t len, decoded_len;
+	/* The route's covers() has matched this path. */
+	const char *segment = user_segment(call->path, &len);
+	char decoded[USER_ID_MAX + 1];
+
+	if (!percent_decode(segment, len, decoded, sizeof(decoded),
+	                    &decoded_len) ||
+	    !user_id_valid(decoded, decoded_len)) {
+		reply_detail(call, 400,
+		             "user_id must be percent-encoded UTF-8 of at most "
+		             "256 bytes without control characters");
+		return;
+	}
+	ctx = malloc(sizeof(*ctx));
+	if (ctx == NULL) {
+		reply_unavailable(call);
+		return;
+	}
+	ctx->call = call;
+	memcpy(ctx->user_id, decoded, decoded_len + 1);
+	if (session_store_revoke_user(api->sessions, ctx->user_id,
+	                              on_user_revoked,
+	                              ctx) != REDIS_SUBMIT_OK) {
+		free(ctx);
+		reply_unavailable(call);
+	}
 }

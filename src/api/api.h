@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "../http/router.h"
+#include "../session/origin.h"
 
 struct config;
 struct http_call;
@@ -23,6 +24,9 @@ struct api {
 	struct embed_store *embed;
 	struct metrics *metrics;
 	struct static_files *static_files;
+	/* PUBLIC_BASE_URL's origin, 'self' in FRAME_ANCESTORS; "" when
+	 * unset. */
+	char self_origin[ORIGIN_MAX + 1];
 };
 
 extern const struct route api_routes[];
@@ -46,6 +50,8 @@ void embed_logout(struct http_call *call);
 void status_get(struct http_call *call);
 void admin_list(struct http_call *call);
 void admin_revoke(struct http_call *call);
+void admin_revoke_user(struct http_call *call);
+bool admin_covers_user_sessions(const void *ctx, const char *path);
 void metrics_page(struct http_call *call);
 void static_serve(struct http_call *call);
 bool static_covers(const void *ctx, const char *path);

@@ -1,5 +1,6 @@
 /* Liveness (/healthz, no Redis) and Redis health (/auth/redis-health). */
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include <hiredis/hiredis.h>
@@ -24,6 +25,23 @@ health_live(struct http_call *call)
 	reply_json(call, 200, obj);
 }
 
+/* With sentinels, the master in use, for a caller with the key only:
+ * where the database is, is not for anyone who can reach the port. */
+static void
+add_master(struct http_call *call, struct json_object *obj)
+{
+	const struct api *api = call->ctx;
+	int port;
+	const char *host = redis_link_master(api->redis, &port);
+	char addr[300];
+
+	if (host == NULL || !api_caller_has_key(call))
+		return;
+	snprintf(addr, sizeof(addr), strchr(host, ':') ? "[%s]:%d" : "%s:%d",
+	         host, port);
+	json_object_object_add(obj, "master", json_object_new_string(addr));
+}
+
 /* Answers /auth/redis-health with status, message and timestamp; message
  * is the reason, for a caller who may see it. */
 static void
@@ -43,6 +61,7 @@ reply_health(struct http_call *call, bool healthy, const char *message,
 	    json_object_new_string(healthy ? "healthy" : "unhealthy"));
 	json_object_object_add(obj, "message", json_object_new_string(message));
 	json_object_object_add(obj, "timestamp", json_object_new_string(now));
+	add_master(call, obj);
 	if (healthy) {
 		char ms[32];
 
@@ -82,6 +101,7 @@ on_ping(void *arg, enum redis_outcome outcome, const redisReply *reply)
 		reply_health(call, false, message, 0);
 		return;
 	case REDIS_LINK_LOST:
+	case REDIS_NOT_REPLICATED: /* a PING is not replicated */
 		reply_health(call, false, "redis connection lost", 0);
 		return;
 	}

@@ -20,9 +20,12 @@ metrics_page(struct http_call *call)
 	    .redis_timeouts = redis_link_timeouts(api->redis),
 	    .iframe_marks_dropped = session_store_marks_dropped(api->sessions),
 	    .open_connections = server_connections(call->server),
+	    .redis_master_switches = redis_link_master_switches(api->redis),
+	    .redis_wait_replicas = redis_link_last_wait_replicas(api->redis),
 	};
 	struct evbuffer *out = evbuffer_new();
 
+	g.redis_master = redis_link_master(api->redis, &g.redis_master_port);
 	if (out == NULL) {
 		reply_detail(call, 503, "out of memory");
 		return;

@@ -65,6 +65,12 @@ const struct route api_routes[] = {
      .name = "revoke_session",
      .flags = BACKEND,
      .handler = admin_revoke},
+    /* DELETE /auth/users/<user_id>/sessions: revoke-all. */
+    {.methods = HTTP_DELETE,
+     .name = "revoke_user_sessions",
+     .flags = BACKEND,
+     .covers = admin_covers_user_sessions,
+     .handler = admin_revoke_user},
     /* Every file under STATIC_DIR, by exact path; listed last so that an
      * API route with the same path would win. */
     {.methods = HTTP_GET | HTTP_HEAD,

@@ -19,6 +19,7 @@
 #include "../session/embed_token.h"
 #include "../session/record.h"
 #include "../session/session_id.h"
+#include "../session/validate_body.h"
 #include "../store/embed.h"
 #include "../store/sessions.h"
 #include "api.h"
@@ -96,15 +97,19 @@ sessions_create(struct http_call *call)
 	const struct api *api = call->ctx;
 	struct create_request req;
 	struct create_ctx *ctx;
-	char detail[256];
+	char detail[512];
 	char *record;
 	size_t len;
 	const char *body = http_body(call, &len);
 	time_t now = session_store_now(api->sessions);
+	const struct create_rules rules = {
+	    .max_ttl = api->cfg->session_max_ttl_seconds,
+	    .frame_ancestors = api->cfg->frame_ancestors,
+	    .self_origin = api->self_origin,
+	};
 
-	switch (create_request_parse(body, len,
-	                             api->cfg->session_max_ttl_seconds, &req,
-	                             detail, sizeof(detail))) {
+	switch (create_request_parse(body, len, &rules, &req, detail,
+	                             sizeof(detail))) {
 	case CREATE_PARSE_OK:
 		break;
 	case CREATE_PARSE_INVALID:
@@ -124,7 +129,7 @@ sessions_create(struct http_call *call)
 	ctx->ttl = req.ttl_seconds > 0 ? req.ttl_seconds
 	                               : api->cfg->session_ttl_seconds;
 	clock_format_iso8601(now + ctx->ttl, ctx->expires_at);
-	if (!session_id_generate(ctx->id)) {
+	if (!session_id_generate(ctx->id, req.origin_count > 0)) {
 		log_error("no random bytes from the kernel; refusing to create "
 		          "a session");
 		create_request_finish(&req);
@@ -138,8 +143,9 @@ sessions_create(struct http_call *call)
 	create_request_finish(&req);
 	if (record == NULL ||
 	    session_store_create_session(
-	        api->sessions, ctx->id, record, ctx->ttl, ctx->expires_at,
-	        api->cfg->max_sessions, on_created, ctx) != REDIS_SUBMIT_OK) {
+	        api->sessions, ctx->id, req.has_user_id ? req.user_id : NULL,
+	        record, ctx->ttl, ctx->expires_at, api->cfg->max_sessions,
+	        on_created, ctx) != REDIS_SUBMIT_OK) {
 		free(record);
 		free(ctx);
 		reply_unavailable(call);
@@ -178,6 +184,7 @@ struct validate_ctx {
 	char id[SESSION_ID_LEN + 1];
 	char token[EMBED_TOKEN_LEN + 1];
 	char embed_expires_at[CLOCK_ISO8601_LEN];
+	char parent_origin[ORIGIN_MAX + 1];
 };
 
 /* The embed token in a partitioned cookie, unless EMBED_COOKIE=false. */
@@ -212,10 +219,11 @@ reply_valid(const struct validate_ctx *ctx, const char *text, size_t len)
 	                            ctx->token, ctx->embed_expires_at);
 	if (record_answer(text, len, &a)) {
 		add_embed_cookie(ctx);
-		reply_json_text(
-		    call, 200, 3,
-		    (const char *const[]){head, a.used_at, a.rest},
-		    (const size_t[]){head_len, a.used_at_len, a.rest_len});
+		reply_json_text(call, 200, 5,
+		                (const char *const[]){head, a.used_at, a.rest,
+		                                      a.fields, "}"},
+		                (const size_t[]){head_len, a.used_at_len,
+		                                 a.rest_len, a.fields_len, 1});
 		return;
 	}
 	answer = record_answer_general(text, len);
@@ -268,6 +276,22 @@ on_validated(void *arg, enum redis_outcome outcome, const struct redisReply *r)
 		reply_invalid(call, 401, "already_used",
 		              "session already used");
 		break;
+	case STORE_REVOKED:
+		metrics_validation(api->metrics, VALIDATION_REVOKED);
+		log_info("session revoked with its user session=%.8s", ctx->id);
+		reply_invalid(call, 401, "revoked",
+		              "session revoked with every session of its user");
+		break;
+	case STORE_ORIGIN_MISMATCH:
+		metrics_validation(api->metrics, VALIDATION_ORIGIN_MISMATCH);
+		log_warning("session framed by an origin it is not bound to, "
+		            "left unused session=%.8s parent_origin=%s",
+		            ctx->id,
+		            ctx->parent_origin[0] ? ctx->parent_origin : "-");
+		reply_invalid(call, 401, "origin_mismatch",
+		              "the page framing this session is not one of its "
+		              "allowed_origins");
+		break;
 	default:
 		reply_unavailable(call);
 		break;
@@ -290,6 +314,7 @@ sessions_validate(struct http_call *call)
 {
 	const struct api *api = call->ctx;
 	char id[SESSION_ID_LEN + 1], used_at[CLOCK_ISO8601_LEN];
+	struct validate_body vb;
 	char hash[EMBED_HASH_LEN + 1];
 	struct embed_open embed;
 	struct validate_ctx *ctx;
@@ -305,16 +330,18 @@ sessions_validate(struct http_call *call)
 		              "prefetch requests cannot validate a session");
 		return;
 	}
+	memset(&vb, 0, sizeof(vb));
+	if (len > 0)
+		detail = validate_body_parse(body, len, &vb);
 	switch (session_id_from_query(call->query, id)) {
 	case SESSION_ID_FOUND:
-		if (len > 0)
+		if (detail == NULL && vb.has_id)
 			detail = "session_id given in both query and body";
 		break;
 	case SESSION_ID_MISSING:
-		if (len == 0)
+		if (detail == NULL && !vb.has_id)
 			detail = "session_id is required";
-		else
-			detail = session_id_from_body(body, len, id);
+		memcpy(id, vb.id, sizeof(id));
 		break;
 	case SESSION_ID_REPEATED:
 		detail = "session_id given more than once";
@@ -335,6 +362,8 @@ sessions_validate(struct http_call *call)
 	}
 	ctx->call = call;
 	memcpy(ctx->id, id, sizeof(ctx->id));
+	memcpy(ctx->parent_origin, vb.parent_origin,
+	       sizeof(ctx->parent_origin));
 	if (!embed_token_generate(ctx->token) ||
 	    !embed_token_hash(ctx->token, hash)) {
 		log_error("no random bytes or no SHA-256 for an embed token; "
@@ -352,7 +381,8 @@ sessions_validate(struct http_call *call)
 	embed.expires_at = ctx->embed_expires_at;
 	embed.idle_seconds = api->cfg->embed_idle_timeout_seconds;
 	if (session_store_validate(api->sessions, id, used_at, &embed,
-	                           on_validated, ctx) != REDIS_SUBMIT_OK) {
+	                           ctx->parent_origin, on_validated,
+	                           ctx) != REDIS_SUBMIT_OK) {
 		free(ctx);
 		reply_unavailable(call);
 	}

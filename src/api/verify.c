@@ -36,11 +36,13 @@ reply_unauthenticated(struct http_call *call, enum verify_result result)
 	    [VERIFY_MISSING] = "missing",
 	    [VERIFY_INVALID] = "invalid",
 	    [VERIFY_EXPIRED] = "expired",
+	    [VERIFY_REVOKED] = "revoked",
 	};
 	static const char *const details[] = {
 	    [VERIFY_MISSING] = "no embed session credential",
 	    [VERIFY_INVALID] = "invalid or unknown embed session token",
 	    [VERIFY_EXPIRED] = "embed session expired",
+	    [VERIFY_REVOKED] = "embed session revoked with its user",
 	};
 	struct json_object *obj = json_object_new_object();
 
@@ -113,6 +115,9 @@ on_verified(void *arg, enum redis_outcome outcome, const struct redisReply *r)
 		return;
 	case EMBED_EXPIRED:
 		reply_unauthenticated(call, VERIFY_EXPIRED);
+		return;
+	case EMBED_REVOKED:
+		reply_unauthenticated(call, VERIFY_REVOKED);
 		return;
 	case EMBED_CORRUPT:
 		log_error("embed session record is not in the service's "

@@ -10,16 +10,6 @@
 #include "return_to.h"
 
 static bool
-has_control_chars(const char *s, size_t len)
-{
-	for (size_t i = 0; i < len; i++) {
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return true;
-	}
-	return false;
-}
-
-static bool
 take_user_id(struct json_object *v, struct create_request *out)
 {
 	const char *s;
@@ -29,7 +19,7 @@ take_user_id(struct json_object *v, struct create_request *out)
 		return false;
 	s = json_object_get_string(v);
 	len = (size_t)json_object_get_string_len(v);
-	if (len > USER_ID_MAX || has_control_chars(s, len))
+	if (!user_id_valid(s, len))
 		return false;
 	memcpy(out->user_id, s, len);
 	out->user_id[len] = '\0';
@@ -69,6 +59,69 @@ take_ttl(struct json_object *v, int max_ttl, struct create_request *out)
 	return true;
 }
 
+/* Takes one origin of allowed_origins; false with the detail written
+ * when it is not an origin, or not one that the rules' FRAME_ANCESTORS
+ * allows.  A duplicate (in canonical form) is dropped. */
+static bool
+take_origin(struct json_object *v, const struct create_rules *rules,
+            struct create_request *out, char *detail, size_t detail_len)
+{
+	char *origin = out->allowed_origins[out->origin_count];
+	const char *why;
+
+	if (!json_object_is_type(v, json_type_string)) {
+		snprintf(detail, detail_len,
+		         "allowed_origins: each item must be a string");
+		return false;
+	}
+	why = origin_normalize(json_object_get_string(v),
+	                       (size_t)json_object_get_string_len(v), origin);
+	if (why != NULL) {
+		snprintf(detail, detail_len,
+		         "allowed_origins: \"%.160s\" is not an origin "
+		         "scheme://host[:port]: %s",
+		         json_object_get_string(v), why);
+		return false;
+	}
+	if (!origin_allowed(rules->frame_ancestors, rules->self_origin,
+	                    origin)) {
+		snprintf(detail, detail_len,
+		         "allowed_origins: %s is not allowed by "
+		         "FRAME_ANCESTORS",
+		         origin);
+		return false;
+	}
+	for (size_t i = 0; i < out->origin_count; i++) {
+		if (strcmp(out->allowed_origins[i], origin) == 0)
+			return true;
+	}
+	out->origin_count++;
+	return true;
+}
+
+static bool
+take_allowed_origins(struct json_object *v, const struct create_rules *rules,
+                     struct create_request *out, char *detail,
+                     size_t detail_len)
+{
+	size_t n;
+
+	if (!json_object_is_type(v, json_type_array) ||
+	    (n = json_object_array_length(v)) < 1 || n > ALLOWED_ORIGINS_MAX) {
+		snprintf(detail, detail_len,
+		         "allowed_origins: must be an array of 1 to %d "
+		         "origins scheme://host[:port]",
+		         ALLOWED_ORIGINS_MAX);
+		return false;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!take_origin(json_object_array_get_idx(v, i), rules, out,
+		                 detail, detail_len))
+			return false;
+	}
+	return true;
+}
+
 /* The detail for a body json_input refused: it starts with the field the
  * fault lies in, like every other invalid field, or with "body". */
 static void
@@ -102,7 +155,8 @@ take_return_to(struct json_object *v, struct create_request *out)
 }
 
 enum create_parse
-create_request_parse(const char *body, size_t len, int max_ttl,
+create_request_parse(const char *body, size_t len,
+                     const struct create_rules *rules,
                      struct create_request *out, char *detail,
                      size_t detail_len)
 {
@@ -148,13 +202,13 @@ create_request_parse(const char *body, size_t len, int max_ttl,
 				    "most %d bytes serialized",
 				    METADATA_MAX);
 		} else if (strcmp(key, "ttl_seconds") == 0) {
-			ok = take_ttl(value, max_ttl, out);
+			ok = take_ttl(value, rules->max_ttl, out);
 			if (!ok)
 				snprintf(
 				    detail, detail_len,
 				    "ttl_seconds: must be an integer from 1 "
 				    "to %d",
-				    max_ttl);
+				    rules->max_ttl);
 		} else if (strcmp(key, "return_to") == 0) {
 			const char *problem = take_return_to(value, out);
 
@@ -162,10 +216,14 @@ create_request_parse(const char *body, size_t len, int max_ttl,
 			if (!ok)
 				snprintf(detail, detail_len, "return_to: %s",
 				         problem);
+		} else if (strcmp(key, "allowed_origins") == 0) {
+			ok = take_allowed_origins(value, rules, out, detail,
+			                          detail_len);
 		} else {
 			snprintf(detail, detail_len,
 			         "%.64s: unknown field (allowed: user_id, "
-			         "metadata, ttl_seconds, return_to)",
+			         "metadata, ttl_seconds, return_to, "
+			         "allowed_origins)",
 			         key);
 			ok = false;
 		}

@@ -373,3 +373,18 @@ json_input_parse(const char *text, size_t len, const char **why)
 	*why = fault.why;
 	return obj;
 }
+
+bool
+json_input_is_utf8(const char *text, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)text;
+
+	for (size_t i = 0; i < len;) {
+		size_t n = utf8_sequence(s + i, len - i);
+
+		if (n == 0)
+			return false;
+		i += n;
+	}
+	return true;
+}

@@ -4,6 +4,7 @@
 #ifndef IFRAME_AUTH_SESSION_JSON_INPUT_H
 #define IFRAME_AUTH_SESSION_JSON_INPUT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct json_object;
@@ -33,5 +34,9 @@ struct json_object *json_input_parse_located(const char *text, size_t len,
  * *why set to a static reason. */
 struct json_object *json_input_parse(const char *text, size_t len,
                                      const char **why);
+
+/* Whether the len bytes at text are well-formed UTF-8 (no overlong
+ * forms, no surrogates), as every JSON input must be. */
+bool json_input_is_utf8(const char *text, size_t len);
 
 #endif

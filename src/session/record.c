@@ -9,12 +9,36 @@
 
 #include "../clock.h"
 #include "create_request.h"
+#include "json_input.h"
+#include "session_id.h"
 
 /* The fixed part of a record: the flags, the id and both timestamps. */
 #define RECORD_HEAD_MAX 192
 /* Nesting a stored record may have: json-c allows one level less than
  * its depth, cjson (which the scripts read records with) 1000. */
 #define RECORD_DEPTH 1024
+/* Each origin quoted, with its comma. */
+#define ORIGINS_TEXT_MAX              \
+	(sizeof(RECORD_ORIGINS "]") + \
+	 ALLOWED_ORIGINS_MAX * (size_t)(ORIGIN_MAX + 3))
+
+/* ,"allowed_origins":["...",...] into out, or nothing when there are
+ * none.  Canonical origins need no escaping (origin.h). */
+static void
+format_origins(const struct create_request *req, char *out, size_t cap)
+{
+	size_t n = 0;
+
+	out[0] = '\0';
+	if (req == NULL || req->origin_count == 0)
+		return;
+	n += (size_t)snprintf(out, cap, RECORD_ORIGINS);
+	for (size_t i = 0; i < req->origin_count; i++)
+		n +=
+		    (size_t)snprintf(out + n, cap - n, "%s\"%s\"",
+		                     i > 0 ? "," : "", req->allowed_origins[i]);
+	snprintf(out + n, cap - n, "]");
+}
 
 /* The string as JSON text, escaped by json-c, in *holder (release with
  * json_object_put()); NULL on allocation failure. */
@@ -36,9 +60,12 @@ record_serialize(const char *session_id, time_t created, time_t expires,
 	const char *user_id = NULL, *return_to = NULL;
 	const char *metadata = req != NULL ? req->metadata : NULL;
 	struct json_object *uid = NULL, *ret = NULL;
+	char origins[ORIGINS_TEXT_MAX];
 	size_t cap = RECORD_HEAD_MAX;
 	char *out = NULL;
 
+	format_origins(req, origins, sizeof(origins));
+	cap += strlen(origins);
 	clock_format_iso8601(created, created_at);
 	clock_format_iso8601(expires, expires_at);
 	if (req != NULL && req->has_user_id) {
@@ -61,8 +88,8 @@ record_serialize(const char *session_id, time_t created, time_t expires,
 		         RECORD_HEAD_UNUSED
 		         "\"iframe_opened\":false," RECORD_AFTER_FLAGS
 		         "%s\",\"created_at\":\"%s\","
-		         "\"expires_at\":\"%s\"%s%s%s%s%s%s}",
-		         session_id, created_at, expires_at,
+		         "\"expires_at\":\"%s\"%s%s%s%s%s%s%s}",
+		         session_id, created_at, expires_at, origins,
 		         user_id != NULL ? ",\"user_id\":" : "",
 		         user_id != NULL ? user_id : "",
 		         return_to != NULL ? ",\"return_to\":" : "",
@@ -87,28 +114,73 @@ skip(const char **p, const char *end, const char *lit)
 	return true;
 }
 
+/* Steps *p over a quoted ISO 8601 stamp and its closing quote. */
+static bool
+skip_stamp(const char **p, const char *end)
+{
+	const size_t stamp = CLOCK_ISO8601_LEN - 1;
+
+	if ((size_t)(end - *p) < stamp + 1 || memchr(*p, '"', stamp) != NULL ||
+	    memchr(*p, '\\', stamp) != NULL || (*p)[stamp] != '"')
+		return false;
+	*p += stamp + 1;
+	return true;
+}
+
+/* Where the trailing ,"generation":<digits> of a record ending at end
+ * (its closing brace excluded) starts; end when there is none. */
+static const char *
+generation_start(const char *start, const char *end)
+{
+	const char *p = end;
+	size_t n = strlen("," RECORD_GENERATION);
+
+	while (p > start && p[-1] >= '0' && p[-1] <= '9')
+		p--;
+	if (p == end || (size_t)(p - start) < n ||
+	    memcmp(p - n, "," RECORD_GENERATION, n) != 0)
+		return end;
+	return p - n;
+}
+
 bool
 record_answer(const char *text, size_t len, struct record_answer *out)
 {
 	const char *p = text, *end = text + len;
-	const size_t stamp = CLOCK_ISO8601_LEN - 1;
 
 	if (!skip(&p, end, RECORD_HEAD_USED))
 		return false;
 	out->used_at = p;
-	if (!skip(&p, end, RECORD_USED_AT) || (size_t)(end - p) < stamp ||
-	    memchr(p, '"', stamp) != NULL || memchr(p, '\\', stamp) != NULL)
-		return false;
-	p += stamp;
-	if (!skip(&p, end, "\","))
+	if (!skip(&p, end, RECORD_USED_AT) || !skip_stamp(&p, end) ||
+	    !skip(&p, end, ","))
 		return false;
 	out->used_at_len = (size_t)(p - out->used_at);
 	if (!skip(&p, end, "\"iframe_opened\":") ||
 	    !(skip(&p, end, "true,") || skip(&p, end, "false,")))
 		return false;
 	out->rest = p;
-	out->rest_len = (size_t)(end - p);
-	return skip(&p, end, RECORD_AFTER_FLAGS) && end[-1] == '}';
+	if (!skip(&p, end, RECORD_AFTER_FLAGS) ||
+	    (size_t)(end - p) < SESSION_ID_LEN + 1 ||
+	    memchr(p, '"', SESSION_ID_LEN) != NULL ||
+	    memchr(p, '\\', SESSION_ID_LEN) != NULL)
+		return false;
+	p += SESSION_ID_LEN;
+	if (!skip(&p, end, "\",\"created_at\":\"") || !skip_stamp(&p, end) ||
+	    !skip(&p, end, ",\"expires_at\":\"") || !skip_stamp(&p, end) ||
+	    end[-1] != '}')
+		return false;
+	out->rest_len = (size_t)(p - out->rest);
+	/* The service's own members are not the caller's business. */
+	if (skip(&p, end, RECORD_ORIGINS)) {
+		const char *close = memchr(p, ']', (size_t)(end - p));
+
+		if (close == NULL)
+			return false;
+		p = close + 1;
+	}
+	out->fields = p;
+	out->fields_len = (size_t)(generation_start(p, end - 1) - p);
+	return true;
 }
 
 static bool

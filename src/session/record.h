@@ -4,12 +4,16 @@
  *   {"used":false,"iframe_opened":false,"session_id":...}
  * and marking used turns the head into {"used":true,"used_at":"...",
  * so that the Redis scripts can check and flip the flags by position,
- * before any field a client chose: the fast path.  Any other writer's
- * record (SPEC §4: any JSON object with the fields, in any order and
- * spacing) takes the general path, which parses it: record_parse() here,
- * cjson in the scripts (store/sessions.c says how the two agree).
- * validate-session answers from the head by position (record_answer())
- * and from any other record with record_answer_general().
+ * before any field a client chose: the fast path.  After the expiry come
+ * "allowed_origins" (canonical origins, which need no escaping),
+ * "user_id" and "metadata", each when given; the create script appends
+ * "generation", the user's revoke-all generation, when there is a user.
+ * Any other writer's record (SPEC §4: any JSON object with the fields, in
+ * any order and spacing) takes the general path, which parses it:
+ * record_parse() here, cjson in the scripts (store/sessions.c says how
+ * the two agree).  validate-session answers from the head by position
+ * (record_answer()) and from any other record with
+ * record_answer_general().
  */
 #ifndef IFRAME_AUTH_SESSION_RECORD_H
 #define IFRAME_AUTH_SESSION_RECORD_H
@@ -22,6 +26,10 @@
 #define RECORD_HEAD_UNUSED "{\"used\":false,"
 #define RECORD_HEAD_USED   "{\"used\":true,"
 #define RECORD_USED_AT     "\"used_at\":\""
+/* The member that follows the expiry when the session has origins. */
+#define RECORD_ORIGINS ",\"allowed_origins\":["
+/* The member the create script appends when the session has a user. */
+#define RECORD_GENERATION "\"generation\":"
 /* What follows the flags in every record: the service's own id. */
 #define RECORD_AFTER_FLAGS "\"session_id\":\""
 
@@ -43,16 +51,20 @@ struct json_object *record_json_parse(const char *text, size_t len);
  * when it is corrupt. */
 struct json_object *record_parse(const char *text, size_t len);
 
-/* The 200 answer of validate-session in two pieces of a record that the
- * service wrote and has just marked used, to send after {"valid":true,:
- * the "used_at" member with its comma, then everything from
- * "session_id" to the closing brace (session_id, created_at, expires_at
- * and user_id, return_to and metadata when present), already JSON. */
+/* The 200 answer of validate-session in pieces of a record that the
+ * service wrote and has just marked used, to send after {"valid":true,
+ * and before a closing brace: the "used_at" member with its comma; then
+ * session_id, created_at and expires_at; then the members the creator
+ * gave (user_id, return_to, metadata, ..., each with its leading comma;
+ * may be empty).  The service's own allowed_origins and generation are
+ * left out. */
 struct record_answer {
 	const char *used_at;
 	size_t used_at_len;
 	const char *rest;
 	size_t rest_len;
+	const char *fields;
+	size_t fields_len;
 };
 
 /* Finds the pieces by position, with no parsing: the hot path of

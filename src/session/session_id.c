@@ -5,12 +5,8 @@
 #include <sys/random.h>
 #include <uuid/uuid.h>
 
-#include <json-c/json.h>
-
-#include "json_input.h"
-
 bool
-session_id_generate(char out[SESSION_ID_LEN + 1])
+session_id_generate(char out[SESSION_ID_LEN + 1], bool origin_bound)
 {
 	uuid_t bytes;
 	size_t got = 0;
@@ -29,8 +25,19 @@ session_id_generate(char out[SESSION_ID_LEN + 1])
 	}
 	bytes[6] = (unsigned char)((bytes[6] & 0x0f) | 0x40); /* version 4 */
 	bytes[8] = (unsigned char)((bytes[8] & 0x3f) | 0x80); /* RFC 4122 */
+	bytes[15] = (unsigned char)((bytes[15] & 0xfe) | origin_bound);
 	uuid_unparse_lower(bytes, out);
 	return true;
+}
+
+bool
+session_id_origin_bound(const char id[SESSION_ID_LEN + 1])
+{
+	/* The last hex digit, lower case: odd digits are 1 3 5 7 9 b d f. */
+	char c = id[SESSION_ID_LEN - 1];
+	int v = c >= 'a' ? c - 'a' + 10 : c - '0';
+
+	return (v & 1) != 0;
 }
 
 static int
@@ -103,52 +110,4 @@ session_id_from_query(const char *query, char out[SESSION_ID_LEN + 1])
 	return session_id_normalize(value, value_len, out)
 	           ? SESSION_ID_FOUND
 	           : SESSION_ID_MALFORMED;
-}
-
-/* The iframe page sends its parent's origin beside the id (SPEC §5): 1
- * when the body has it as a string, 0 when it is absent, -1 otherwise. */
-static int
-parent_origin_members(struct json_object *obj)
-{
-	struct json_object *v;
-
-	if (!json_object_object_get_ex(obj, "parent_origin", &v))
-		return 0;
-	return json_object_is_type(v, json_type_string) ? 1 : -1;
-}
-
-const char *
-session_id_from_body(const char *body, size_t len, char out[SESSION_ID_LEN + 1])
-{
-	struct json_input_fault fault;
-	struct json_object *obj = json_input_parse_located(body, len, &fault);
-	struct json_object *v;
-	const char *detail;
-
-	if (obj == NULL) {
-		/* Worded as the query's repeated parameter is. */
-		if (strcmp(fault.why, JSON_INPUT_DUPLICATE_KEY) == 0 &&
-		    fault.key[0] == '\0') {
-			if (strcmp(fault.member, "session_id") == 0)
-				return "session_id given more than once";
-			if (strcmp(fault.member, "parent_origin") == 0)
-				return "parent_origin given more than once";
-		}
-		return fault.why;
-	}
-	detail = "body must be {\"session_id\": \"<id>\"} with an optional "
-	         "\"parent_origin\" string";
-	if (json_object_is_type(obj, json_type_object) &&
-	    parent_origin_members(obj) >= 0 &&
-	    json_object_object_length(obj) == 1 + parent_origin_members(obj) &&
-	    json_object_object_get_ex(obj, "session_id", &v) &&
-	    json_object_is_type(v, json_type_string)) {
-		detail = "session_id must be a canonical version-4 UUID";
-		if (session_id_normalize(json_object_get_string(v),
-		                         (size_t)json_object_get_string_len(v),
-		                         out))
-			detail = NULL;
-	}
-	json_object_put(obj);
-	return detail;
 }

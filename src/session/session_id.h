@@ -10,9 +10,22 @@
 #define SESSION_ID_LEN 36
 
 /* Mints a new id from 16 bytes of getrandom(2).  False when the kernel
- * cannot supply them: the caller must fail, never fall back. */
-bool session_id_generate(char out[SESSION_ID_LEN + 1])
+ * cannot supply them: the caller must fail, never fall back.
+ *
+ * Besides the version and variant bits, one more bit is set rather than
+ * random: the lowest of the last byte, odd for a session made with
+ * allowed_origins (origin_bound), even otherwise.  The iframe page can so
+ * tell, without Redis, which sessions it must read before it is served
+ * (their frame-ancestors are their own), and serve the others at once.
+ * An id cannot be altered to lie about it: another id names another
+ * session.  121 random bits remain. */
+bool session_id_generate(char out[SESSION_ID_LEN + 1], bool origin_bound)
     __attribute__((warn_unused_result));
+
+/* Whether the canonical id may belong to a session with allowed_origins:
+ * true for every id that this service mints for one (and, harmlessly,
+ * for half the ids minted elsewhere). */
+bool session_id_origin_bound(const char id[SESSION_ID_LEN + 1]);
 
 /* Checks that text (len bytes, which may hold NULs) is exactly a
  * canonical version-4 UUID (8-4-4-4-12 hex, version nibble 4, variant
@@ -32,12 +45,5 @@ enum session_id_query {
  * it: a percent-encoded or otherwise altered id is malformed. */
 enum session_id_query session_id_from_query(const char *query,
                                             char out[SESSION_ID_LEN + 1]);
-
-/* The id of a validate-session POST body, which must be exactly
- * {"session_id": "<id>"}, with an optional "parent_origin" string beside
- * it (strict JSON input, json_input.h; a repeated key is refused).  NULL,
- * or what is wrong with the body. */
-const char *session_id_from_body(const char *body, size_t len,
-                                 char out[SESSION_ID_LEN + 1]);
 
 #endif

@@ -6,14 +6,16 @@
 #include <hiredis/hiredis.h>
 
 #include "script.h"
+#include "user_gen.h"
 
 /* KEYS: the embed key.  ARGV: idle timeout (s).  0: no such key, 2: past
- * its absolute expiry (deleted now), 4: not a record of ours, otherwise
- * the record.  Redis's own clock decides, as it does for the TTL; a key
- * whose TTL ran out is simply gone (0).  Extending a TTL allocates
- * nothing, so it may run under OOM. */
+ * its absolute expiry (deleted now), 4: not a record of ours, 5: its user
+ * was revoked since it was opened (user_gen.h; left as it is, not slid),
+ * otherwise the record.  Redis's own clock decides, as it does for the TTL; a
+ * key whose TTL ran out is simply gone (0).  Extending a TTL allocates nothing,
+ * so it may run under OOM. */
 static const char verify_lua[] =
-    "#!lua flags=allow-oom\n"
+    "#!lua flags=allow-oom\n" USER_GEN_LUA
     "local v = redis.call('GET', KEYS[1])\n"
     "if not v then return 0 end\n"
     "local at = tonumber(string.match(v, '^" EMBED_RECORD_HEAD "(%d+),'))\n"
@@ -24,23 +26,38 @@ static const char verify_lua[] =
     "  redis.call('DEL', KEYS[1])\n"
     "  return 2\n"
     "end\n"
+    "-- Revoke-all: the generation follows expires_at, then come\n"
+    "-- allowed_origins and user_id when the session has them; a user_id\n"
+    "-- with escapes, or elsewhere, is decoded.\n"
+    "local gen, p = string.match(v, '\"generation\":(%d+)()')\n"
+    "local o = p and string.match(v, '^,\"allowed_origins\":%b[]()', p)\n"
+    "local uid = p and string.match(v, '^,\"user_id\":\"([^\"\\\\]*)\"', o or "
+    "p)\n"
+    "if not uid and string.find(v, '\"user_id\"', 1, true) then\n"
+    "  local ok, r = pcall(cjson.decode, v)\n"
+    "  if not ok or type(r) ~= 'table' then return 4 end\n"
+    "  uid, gen = r.user_id, r.generation\n"
+    "end\n"
+    "if type(uid) == 'string' and user_revoked(uid, gen) then return 5 end\n"
     "redis.call('PEXPIRE', KEYS[1], math.min(tonumber(ARGV[1]) * 1000, "
     "left))\n"
     "return v\n";
 
 struct embed_store {
 	struct redis_link *link;
+	int min_replicas;
 	struct script verify;
 };
 
 struct embed_store *
-embed_store_create(struct redis_link *link)
+embed_store_create(struct redis_link *link, int min_replicas)
 {
 	struct embed_store *store = calloc(1, sizeof(*store));
 
 	if (store == NULL)
 		return NULL;
 	store->link = link;
+	store->min_replicas = min_replicas;
 	store->verify = (struct script){"verify", verify_lua, ""};
 	if (!script_register(link, &store->verify)) {
 		free(store);
@@ -93,6 +110,8 @@ embed_store_verify_result(enum redis_outcome outcome, const redisReply *reply,
 		return EMBED_EXPIRED;
 	case 4:
 		return EMBED_CORRUPT;
+	case 5:
+		return EMBED_REVOKED;
 	default:
 		return EMBED_UNAVAILABLE;
 	}
@@ -106,7 +125,8 @@ embed_store_end(struct embed_store *store, const char *hash, redis_reply_fn fn,
 	const char *argv[] = {"DEL", key};
 
 	embed_key(key, hash);
-	return redis_link_submit(store->link, fn, arg, 2, argv, NULL);
+	return redis_link_submit_replicated(store->link, fn, arg, 2, argv, NULL,
+	                                    store->min_replicas);
 }
 
 enum embed_result

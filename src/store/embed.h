@@ -32,12 +32,16 @@ enum embed_result {
 	EMBED_NOT_FOUND, /* no such key: never was, idle timeout, logged out */
 	EMBED_EXPIRED,   /* the key outlived its absolute expiry */
 	EMBED_CORRUPT,   /* a record not in this layout */
+	EMBED_REVOKED,   /* its user was revoked since it was opened */
 	EMBED_UNAVAILABLE,
 };
 
 struct embed_store;
 
-struct embed_store *embed_store_create(struct redis_link *link);
+/* min_replicas is REDIS_MIN_REPLICAS: logout's DEL ends a session, and
+ * waits for that many replicas as validate and revoke do (§10). */
+struct embed_store *embed_store_create(struct redis_link *link,
+                                       int min_replicas);
 void embed_store_destroy(struct embed_store *store);
 
 /* "auth_embed:<hash>" into out. */
@@ -53,7 +57,9 @@ enum embed_result embed_store_verify_result(enum redis_outcome outcome,
                                             const struct redisReply *reply,
                                             const char **record, size_t *len);
 
-/* Deletes the session: EMBED_OK when it existed, else EMBED_NOT_FOUND. */
+/* Deletes the session: EMBED_OK when it existed, else EMBED_NOT_FOUND;
+ * EMBED_UNAVAILABLE also when fewer than min_replicas replicas
+ * acknowledged the DEL (REDIS_NOT_REPLICATED: it may have happened). */
 enum redis_submit embed_store_end(struct embed_store *store, const char *hash,
                                   redis_reply_fn fn, void *arg);
 enum embed_result embed_store_end_result(enum redis_outcome outcome,

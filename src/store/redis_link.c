@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <event2/dns.h>
 #include <event2/event.h>
 #include <event2/event_struct.h>
 #include <event2/util.h>
@@ -15,6 +14,8 @@
 #include "../clock.h"
 #include "../log.h"
 #include "../metrics.h"
+#include "resolve.h"
+#include "sentinel.h"
 
 #define BACKOFF_FIRST_MS 50
 #define BACKOFF_MAX_MS   2000
@@ -33,11 +34,38 @@
  * gigabytes and seconds of the loop. */
 #define REPLY_ARRAY_MAX 100000
 
+/*
+ * With REDIS_SENTINELS a connection goes DOWN -> ASKING -> CONNECTING ->
+ * CHECKING_ROLE -> UP; without, DOWN -> CONNECTING -> UP.  Any failure on
+ * the way, and any drop, goes back to DOWN, and the next attempt starts
+ * from the beginning: the sentinels are asked again at every reconnect.
+ */
 enum link_state {
-	LINK_DOWN,       /* waiting for the retry timer */
-	LINK_CONNECTING, /* resolving, connecting or in the handshake */
+	LINK_DOWN,          /* waiting for the retry timer */
+	LINK_ASKING,        /* asking the sentinels where the master is */
+	LINK_CONNECTING,    /* resolving, connecting or in the handshake */
+	LINK_CHECKING_ROLE, /* handshake done; ROLE must say master */
 	LINK_UP,
 	LINK_CLOSED, /* being destroyed */
+};
+
+/* What waits on one connection. */
+struct conn_load {
+	size_t pending;   /* callers still waiting for their answer */
+	size_t in_flight; /* commands sent and not yet replied to, including
+	                     those whose caller had its deadline */
+};
+
+/*
+ * A connection dropped for silence and still read, detached from the
+ * link: each caller waiting on it hears its own reply or its own
+ * deadline (redis_link.h).  It is freed once none waits.
+ */
+struct lingering {
+	redisAsyncContext *ac;
+	uint64_t connection; /* its number, as its ops have it */
+	struct conn_load load;
+	struct lingering *next;
 };
 
 /* A handshake command, kept in its wire form. */
@@ -48,17 +76,10 @@ struct handshake_command {
 	void *arg;
 };
 
-/* A name lookup in flight.  It outlives the link when cancelled, because
- * evdns reports the cancellation later, from the loop. */
-struct resolve {
-	struct redis_link *link; /* NULL once cancelled */
-	struct evdns_getaddrinfo_request *req;
-};
-
 struct redis_link {
 	struct event_base *base;
 	struct evdns_base *dns;
-	char *host;
+	char *host; /* REDIS_HOST, or the master the sentinels named */
 	char *socket_path;
 	char *password;
 	char db[16];
@@ -70,6 +91,8 @@ struct redis_link {
 	int stall_ms; /* STALL_DEADLINES deadlines */
 	size_t max_pending;
 	struct metrics *metrics;
+	struct sentinel *sentinel; /* NULL without REDIS_SENTINELS */
+	char wait_timeout[16];     /* WAIT's, in ms */
 
 	enum link_state state;
 	redisAsyncContext *ac; /* the current connection, NULL if none */
@@ -87,20 +110,28 @@ struct redis_link {
 	struct handshake_command handshake[HANDSHAKE_MAX];
 	int handshake_count;
 
-	size_t pending;   /* callers still waiting for their answer */
-	size_t in_flight; /* commands sent and not yet replied to, including
-	                     those whose caller had its deadline */
-	uint64_t quiet_since_us; /* the last reply, or the first command
-	                            sent after an idle moment */
+	/* The current connection's number: a new one after each silence
+	 * drop, so that ops tell their connection from its successor. */
+	uint64_t connection;
+	struct conn_load load; /* on the current connection */
+	struct lingering *lingering;
+	uint64_t quiet_since_us; /* the current connection's last reply, or
+	                            its first command sent after an idle
+	                            moment */
 	uint64_t timeouts;
 	uint64_t reconnects;
+	uint64_t master_switches;
+	int last_wait_replicas; /* acknowledged, by the last WAIT */
+	/* Where the link was last up, with sentinels ("" before). */
+	char master_host[256];
+	int master_port;
 	bool ever_up;
 	bool failing; /* a failure was already logged at WARNING */
-	/* The op whose deadline reads ahead (read_ahead()), and whether its
-	 * reply came in that read. */
+	/* The op whose deadline reads ahead (read_ahead()), and whether it
+	 * was answered in that read. */
 	const struct redis_op *watched;
 	bool watched_replied;
-	char last_error[160];
+	char last_error[320];
 };
 
 /*
@@ -114,8 +145,14 @@ struct redis_op {
 	redis_reply_fn fn;
 	void *arg;
 	struct event deadline;
+	uint64_t connection; /* link->connection when it was sent */
 	uint64_t start_us;
 	bool answered;
+	int replies_due;  /* hiredis callbacks still to come: 1, or 2 with
+	                     a WAIT */
+	int min_replicas; /* > 0: the command is followed by WAIT */
+	redisReply *held; /* the command's reply, until WAIT's comes */
+	bool wait_unsent; /* hiredis refused the WAIT (out of memory) */
 };
 
 static void link_connect(struct redis_link *link);
@@ -134,6 +171,9 @@ link_target(const struct redis_link *link, char *out, size_t outlen)
 {
 	if (link->socket_path != NULL)
 		snprintf(out, outlen, "unix:%s", link->socket_path);
+	else if (link->sentinel != NULL && link->host[0] == '\0')
+		snprintf(out, outlen, "sentinel-master:%s",
+		         sentinel_master_name(link->sentinel));
 	else
 		snprintf(out, outlen, "%s:%d", link->host, link->port);
 }
@@ -151,6 +191,10 @@ link_down(struct redis_link *link, const char *why)
 	link->state = LINK_DOWN;
 	event_del(link->connect_timer);
 	event_del(link->stall_timer);
+	/* A new cause while failing is news too (the sentinels answering
+	 * again, but without our master). */
+	if (strcmp(link->last_error, why) != 0)
+		link->failing = false;
 	snprintf(link->last_error, sizeof(link->last_error), "%s", why);
 	link_target(link, target, sizeof(target));
 	if (was_up)
@@ -183,14 +227,80 @@ link_drop(struct redis_link *link, const char *why)
 	redisAsyncContext *ac = link->ac;
 
 	link->ac = NULL;
-	if (link->resolve != NULL) {
-		link->resolve->link = NULL;
-		evdns_getaddrinfo_cancel(link->resolve->req);
-		link->resolve = NULL;
-	}
+	resolve_cancel(link->resolve);
+	link->resolve = NULL;
+	if (link->sentinel != NULL)
+		sentinel_cancel(link->sentinel);
 	link_down(link, why);
 	if (ac != NULL)
 		redisAsyncFree(ac);
+}
+
+/*
+ * Drops the link for silence.  Redis may only be frozen, and a frozen
+ * Redis that wakes runs every command it had received, even from a
+ * closed connection: answering the callers at once would hide what those
+ * commands did behind a 503.  So the connection stays open and read,
+ * detached from the link, until no caller waits on it: each hears its
+ * own reply or its own deadline, as on a live link.  Out of memory, the
+ * callers are answered at once, as on any other drop.
+ */
+static void
+link_drop_silent(struct redis_link *link, const char *why)
+{
+	struct lingering *old = NULL;
+
+	if (link->load.pending > 0)
+		old = malloc(sizeof(*old));
+	if (old != NULL) {
+		old->ac = link->ac;
+		old->connection = link->connection++;
+		old->load = link->load;
+		old->next = link->lingering;
+		link->lingering = old;
+		link->load = (struct conn_load){0, 0};
+		link->ac = NULL;
+	}
+	link_drop(link, why);
+}
+
+/* Lets a lingering connection go: hiredis answers what is still on it
+ * with a NULL reply, which reaches only callers that still wait, as
+ * REDIS_LINK_LOST (none, but at redis_link_destroy()).  Its ops no longer
+ * find it, and count nowhere. */
+static void
+lingering_end(struct redis_link *link, struct lingering *old)
+{
+	struct lingering **p = &link->lingering;
+
+	while (*p != old)
+		p = &(*p)->next;
+	*p = old->next;
+	redisAsyncFree(old->ac);
+	free(old);
+}
+
+/* The lingering connection an op went out on; NULL when that is the
+ * current one, or one already let go. */
+static struct lingering *
+lingering_of(const struct redis_link *link, uint64_t connection)
+{
+	struct lingering *old = link->lingering;
+
+	while (old != NULL && old->connection != connection)
+		old = old->next;
+	return old;
+}
+
+/* Where an op counts: its lingering connection, the current one, or
+ * nowhere (a lingering connection already let go). */
+static struct conn_load *
+op_load(struct redis_link *link, uint64_t connection, struct lingering **old)
+{
+	*old = lingering_of(link, connection);
+	if (*old != NULL)
+		return &(*old)->load;
+	return connection == link->connection ? &link->load : NULL;
 }
 
 static void
@@ -209,7 +319,67 @@ link_up(struct redis_link *link)
 	link->ever_up = true;
 	link->failing = false;
 	link_target(link, target, sizeof(target));
+	if (link->sentinel != NULL) {
+		if (link->master_host[0] != '\0' &&
+		    (strcmp(link->master_host, link->host) != 0 ||
+		     link->master_port != link->port)) {
+			link->master_switches++;
+			log_warning("redis master switched master=%s "
+			            "from=%s:%d to=%s",
+			            sentinel_master_name(link->sentinel),
+			            link->master_host, link->master_port,
+			            target);
+		}
+		snprintf(link->master_host, sizeof(link->master_host), "%s",
+		         link->host);
+		link->master_port = link->port;
+	}
 	log_info("redis link up target=%s db=%s", target, link->db);
+}
+
+/* ROLE's answer: the link is up only on a master.  A replica (the
+ * sentinels' answer is stale, or a demoted master came back) means: wait
+ * the backoff and start again from the sentinels. */
+static void
+on_role_reply(redisAsyncContext *ac, void *r, void *privdata)
+{
+	struct redis_link *link = ac->data;
+	const redisReply *reply = r;
+	char why[64];
+
+	(void)privdata;
+	if (ac != link->ac || reply == NULL)
+		return;
+	if (reply->type == REDIS_REPLY_ARRAY && reply->elements > 0 &&
+	    reply->element[0]->type == REDIS_REPLY_STRING &&
+	    strcmp(reply->element[0]->str, "master") == 0) {
+		link_up(link);
+		return;
+	}
+	snprintf(why, sizeof(why), "ROLE says %.20s, not master",
+	         reply->type == REDIS_REPLY_ARRAY && reply->elements > 0 &&
+	                 reply->element[0]->type == REDIS_REPLY_STRING
+	             ? reply->element[0]->str
+	             : "something else");
+	link_drop(link, why);
+}
+
+/* The handshake is done: up at once, or after ROLE with sentinels. */
+static void
+handshake_done(struct redis_link *link)
+{
+	static const char *role[] = {"ROLE"};
+
+	if (link->sentinel == NULL) {
+		link_up(link);
+		return;
+	}
+	link->state = LINK_CHECKING_ROLE;
+	/* Refused only while the connection is closing: the connect timer
+	 * then drops it. */
+	if (redisAsyncCommandArgv(link->ac, on_role_reply, NULL, 1, role,
+	                          NULL) != REDIS_OK)
+		log_error("redis ROLE could not be queued");
 }
 
 /* privdata is the registered handshake_command, or NULL for AUTH, SELECT
@@ -237,7 +407,7 @@ on_handshake_reply(redisAsyncContext *ac, void *r, void *privdata)
 	if (hc != NULL && hc->on_reply != NULL)
 		hc->on_reply(hc->arg, reply);
 	if (--link->handshake_left == 0)
-		link_up(link);
+		handshake_done(link);
 }
 
 /* Queues one handshake command; false when hiredis refused it. */
@@ -393,82 +563,94 @@ link_open(struct redis_link *link, const char *ip)
 		link_drop(link, "cannot attach to the event loop");
 }
 
-/* Picks the first IPv4 address if any (a private Redis listens on
- * 127.0.0.1), otherwise the first address. */
 static void
-on_resolved(int err, struct evutil_addrinfo *res, void *arg)
+on_resolved(void *arg, const char *ip, const char *why)
 {
-	struct resolve *rs = arg;
-	struct redis_link *link = rs->link;
-	const struct evutil_addrinfo *pick = res;
-	char ip[64], why[160];
+	struct redis_link *link = arg;
 
-	free(rs);
-	if (link == NULL) { /* cancelled */
-		if (res != NULL)
-			evutil_freeaddrinfo(res);
+	link->resolve = NULL;
+	if (ip == NULL)
+		link_down(link, why);
+	else
+		link_open(link, ip);
+}
+
+/* Connects to host and port (or the socket), then the handshake. */
+static void
+link_connect_target(struct redis_link *link)
+{
+	link->state = LINK_CONNECTING;
+	set_timer_ms(link->connect_timer, link->timeout_ms);
+	if (link->socket_path != NULL) {
+		link_open(link, NULL);
 		return;
 	}
-	link->resolve = NULL;
-	if (err != 0 || res == NULL) {
-		snprintf(why, sizeof(why), "cannot resolve %s: %s", link->host,
-		         evutil_gai_strerror(err));
-		if (res != NULL)
-			evutil_freeaddrinfo(res);
+	link->resolve = resolve_start(link->dns, link->host, on_resolved, link);
+}
+
+/* The sentinels' answer.  Their two failures are told apart in the log:
+ * "no sentinel answered" is a network or sentinel problem, "no such
+ * master" a REDIS_SENTINEL_MASTER that does not match their
+ * configuration. */
+static void
+on_sentinel_answer(void *arg, enum sentinel_result result, const char *host,
+                   int port)
+{
+	struct redis_link *link = arg;
+	char why[300];
+	char *copy;
+
+	link->host[0] = '\0';
+	switch (result) {
+	case SENTINEL_FOUND:
+		copy = strdup(host);
+		if (copy == NULL) {
+			link_down(link, "out of memory");
+			return;
+		}
+		free(link->host);
+		link->host = copy;
+		link->port = port;
+		link_connect_target(link);
+		return;
+	case SENTINEL_NO_ANSWER:
+		snprintf(why, sizeof(why), "no sentinel answered (last %.200s)",
+		         sentinel_last_failure(link->sentinel));
 		link_down(link, why);
 		return;
+	case SENTINEL_NO_SUCH_MASTER:
+		link_down(link, "the sentinels know no such master");
+		return;
 	}
-	for (const struct evutil_addrinfo *ai = res; ai; ai = ai->ai_next) {
-		if (ai->ai_family == AF_INET) {
-			pick = ai;
-			break;
-		}
-	}
-	if (pick->ai_family == AF_INET)
-		evutil_inet_ntop(
-		    AF_INET, &((struct sockaddr_in *)pick->ai_addr)->sin_addr,
-		    ip, sizeof(ip));
-	else
-		evutil_inet_ntop(
-		    AF_INET6,
-		    &((struct sockaddr_in6 *)pick->ai_addr)->sin6_addr, ip,
-		    sizeof(ip));
-	evutil_freeaddrinfo(res);
-	link_open(link, ip);
 }
 
 static void
 link_connect(struct redis_link *link)
 {
-	struct evutil_addrinfo hints = {0};
-	struct evdns_getaddrinfo_request *req;
-	struct resolve *rs;
-	unsigned char addr[16];
+	if (link->sentinel == NULL) {
+		link_connect_target(link);
+		return;
+	}
+	link->state = LINK_ASKING;
+	sentinel_ask(link->sentinel, on_sentinel_answer, link);
+}
 
-	link->state = LINK_CONNECTING;
-	set_timer_ms(link->connect_timer, link->timeout_ms);
-	if (link->socket_path != NULL ||
-	    evutil_inet_pton(AF_INET, link->host, addr) == 1 ||
-	    evutil_inet_pton(AF_INET6, link->host, addr) == 1) {
-		link_open(link, link->host);
+/* The +switch-master accelerator: a link on (or on its way to) another
+ * address starts over at once; the sentinels now name the new master.
+ * One already there, or on its way there, is left alone. */
+static void
+on_master_switch(void *arg, const char *host, int port)
+{
+	struct redis_link *link = arg;
+
+	if (link->state != LINK_DOWN && link->state != LINK_ASKING &&
+	    link->port == port && strcmp(link->host, host) == 0)
 		return;
-	}
-	rs = calloc(1, sizeof(*rs));
-	if (rs == NULL) {
-		link_down(link, "out of memory");
-		return;
-	}
-	rs->link = link;
-	link->resolve = rs;
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	/* Names in /etc/hosts (localhost) are answered at once, inside this
-	 * call; others go to the DNS servers without blocking the loop. */
-	req = evdns_getaddrinfo(link->dns, link->host, NULL, &hints,
-	                        on_resolved, rs);
-	/* NULL: on_resolved has already run and freed rs. */
-	if (req != NULL)
-		rs->req = req;
+	if (link->state != LINK_DOWN)
+		link_drop(link, "the sentinels announced a new master");
+	link->backoff_ms = BACKOFF_FIRST_MS;
+	link->keep_backoff = false;
+	set_timer_ms(link->retry_timer, 0);
 }
 
 static void
@@ -498,18 +680,25 @@ on_connect_timer(evutil_socket_t fd, short what, void *arg)
  * (epoll_wait returns EINTR on SIGCONT): replies that came in time, a
  * validation that Redis has carried out among them, would get a 503 and
  * the session would be used up behind it.  Returns whether op (when not
- * NULL) had its reply in the read; op is freed then.
+ * NULL) was answered in the read; it may be freed then.
  */
 static bool
 read_ahead(struct redis_link *link, const struct redis_op *op)
 {
+	redisAsyncContext *ac = link->ac;
+	struct lingering *old;
 	bool replied;
 
-	if (link->ac == NULL)
+	/* An op's reply comes on its own connection, which may be one
+	 * lingering after a silence drop. */
+	if (op != NULL && op_load(link, op->connection, &old) != NULL &&
+	    old != NULL)
+		ac = old->ac;
+	if (ac == NULL)
 		return false;
 	link->watched = op;
 	link->watched_replied = false;
-	redisAsyncHandleRead(link->ac);
+	redisAsyncHandleRead(ac);
 	replied = link->watched_replied;
 	link->watched = NULL;
 	return replied;
@@ -527,7 +716,7 @@ on_stall_timer(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	read_ahead(link, NULL);
-	if (link->in_flight == 0 || link->ac == NULL)
+	if (link->load.in_flight == 0 || link->ac == NULL)
 		return;
 	quiet_us = clock_monotonic_us() - link->quiet_since_us;
 	if (quiet_us < stall_us) {
@@ -537,7 +726,7 @@ on_stall_timer(evutil_socket_t fd, short what, void *arg)
 	}
 	snprintf(why, sizeof(why), "nothing read from redis for %d ms",
 	         link->stall_ms);
-	link_drop(link, why);
+	link_drop_silent(link, why);
 }
 
 static char *
@@ -557,7 +746,10 @@ redis_link_create(struct event_base *base, struct evdns_base *dns,
 		return NULL;
 	link->base = base;
 	link->dns = dns;
-	link->host = strdup(opt->host);
+	/* With sentinels, the host is the one they name, none yet. */
+	link->host = strdup(opt->sentinels != NULL && opt->sentinels[0] != '\0'
+	                        ? ""
+	                        : opt->host);
 	link->socket_path = copy_or_null(opt->socket_path);
 	link->password = copy_or_null(opt->password);
 	snprintf(link->db, sizeof(link->db), "%d", opt->db);
@@ -566,12 +758,33 @@ redis_link_create(struct event_base *base, struct evdns_base *dns,
 	link->stall_ms = STALL_DEADLINES * opt->timeout_ms;
 	link->max_pending = opt->max_pending;
 	link->metrics = opt->metrics;
+	/* A quarter of the deadline: the validate script may run as late as
+	 * half of it (sessions.c), and WAIT's answer must still come in
+	 * time. */
+	snprintf(link->wait_timeout, sizeof(link->wait_timeout), "%d",
+	         opt->timeout_ms / 4 > 0 ? opt->timeout_ms / 4 : 1);
 	link->backoff_ms = BACKOFF_FIRST_MS;
 	link->retry_timer = evtimer_new(base, on_retry_timer, link);
 	link->connect_timer = evtimer_new(base, on_connect_timer, link);
 	link->stall_timer = evtimer_new(base, on_stall_timer, link);
 	timeout = clock_timeval_ms(opt->timeout_ms);
 	link->command_timeout = event_base_init_common_timeout(base, &timeout);
+	if (opt->sentinels != NULL && opt->sentinels[0] != '\0') {
+		struct sentinel_options sopt = {
+		    .sentinels = opt->sentinels,
+		    .master = opt->sentinel_master,
+		    .password = opt->sentinel_password,
+		    .timeout_ms = opt->timeout_ms,
+		    .on_switch = on_master_switch,
+		    .arg = link,
+		};
+
+		link->sentinel = sentinel_create(base, dns, &sopt);
+		if (link->sentinel == NULL) {
+			redis_link_destroy(link);
+			return NULL;
+		}
+	}
 	if (link->host == NULL || link->retry_timer == NULL ||
 	    link->connect_timer == NULL || link->stall_timer == NULL ||
 	    link->command_timeout == NULL) {
@@ -615,12 +828,12 @@ redis_link_destroy(struct redis_link *link)
 	ac = link->ac;
 	link->ac = NULL;
 	link->state = LINK_CLOSED;
-	if (link->resolve != NULL) {
-		link->resolve->link = NULL;
-		evdns_getaddrinfo_cancel(link->resolve->req);
-	}
+	resolve_cancel(link->resolve);
 	if (ac != NULL)
 		redisAsyncFree(ac);
+	while (link->lingering != NULL)
+		lingering_end(link, link->lingering);
+	sentinel_destroy(link->sentinel);
 	if (link->retry_timer != NULL)
 		event_free(link->retry_timer);
 	if (link->connect_timer != NULL)
@@ -635,17 +848,27 @@ redis_link_destroy(struct redis_link *link)
 	free(link);
 }
 
-/* Answers the caller once; the op itself stays until hiredis lets go. */
+/* Answers the caller once; the op itself stays until hiredis lets go.
+ * The last caller of a lingering connection lets it go: op may be freed
+ * then, so nothing touches it after this. */
 static void
 op_answer(struct redis_op *op, enum redis_outcome outcome,
           const redisReply *reply)
 {
+	struct redis_link *link = op->link;
+	struct lingering *old;
+	struct conn_load *load;
+
 	if (op->answered)
 		return;
 	op->answered = true;
 	event_del(&op->deadline);
-	op->link->pending--;
+	load = op_load(link, op->connection, &old);
+	if (load != NULL)
+		load->pending--;
 	op->fn(op->arg, outcome, reply);
+	if (old != NULL && old->load.pending == 0)
+		lingering_end(link, old);
 }
 
 /*
@@ -670,38 +893,117 @@ wrong_node_code(const redisReply *reply)
 	return NULL;
 }
 
+/*
+ * Keeps a reply past its callback, for as long as the op holds it:
+ * hiredis frees whatever the callback leaves, so the contents move to a
+ * struct of our own (freed with freeReplyObject(), as hiredis's are) and
+ * hiredis is left an empty nil.  NULL when out of memory.
+ */
+static redisReply *
+take_reply(redisReply *reply)
+{
+	redisReply *held = malloc(sizeof(*held));
+
+	if (held == NULL)
+		return NULL;
+	*held = *reply;
+	reply->type = REDIS_REPLY_NIL;
+	reply->str = NULL;
+	reply->len = 0;
+	reply->element = NULL;
+	reply->elements = 0;
+	return held;
+}
+
+/* WAIT's reply ends a replicated op: the command's own reply goes to the
+ * caller only when enough replicas acknowledged it. */
+static void
+op_answer_waited(struct redis_op *op, const redisReply *wait)
+{
+	struct redis_link *link = op->link;
+
+	if (wait->type != REDIS_REPLY_INTEGER) {
+		op_answer(op, REDIS_ERROR_REPLY, wait);
+		return;
+	}
+	link->last_wait_replicas = (int)wait->integer;
+	if (op->held == NULL) {
+		op_answer(op, REDIS_LINK_LOST, NULL);
+		return;
+	}
+	if (wait->integer < op->min_replicas)
+		log_warning("write not acknowledged by enough replicas "
+		            "acknowledged=%lld wanted=%d waited_ms=%s",
+		            wait->integer, op->min_replicas,
+		            link->wait_timeout);
+	op_answer(op,
+	          wait->integer >= op->min_replicas ? REDIS_REPLIED
+	                                            : REDIS_NOT_REPLICATED,
+	          op->held);
+}
+
+/* Frees the op after hiredis's last callback for it. */
+static void
+op_release(struct redis_op *op)
+{
+	if (op->replies_due > 0)
+		return;
+	if (op->held != NULL)
+		freeReplyObject(op->held);
+	free(op);
+}
+
 static void
 on_op_reply(redisAsyncContext *ac, void *r, void *privdata)
 {
 	struct redis_op *op = privdata;
 	struct redis_link *link = op->link;
-	const redisReply *reply = r;
+	redisReply *reply = r;
 	const char *code = NULL;
+	bool last = --op->replies_due == 0;
+	struct lingering *old;
+	struct conn_load *load = op_load(link, op->connection, &old);
+	uint64_t now_us;
 	char why[64];
 
-	link->in_flight--;
-	if (op == link->watched)
-		link->watched_replied = true;
+	if (load != NULL)
+		load->in_flight--;
 	if (reply == NULL) {
 		op_answer(op, REDIS_LINK_LOST, NULL);
-		free(op);
+		if (op == link->watched)
+			link->watched_replied = true;
+		op_release(op);
 		return;
 	}
-	link->quiet_since_us = clock_monotonic_us();
+	now_us = clock_monotonic_us();
+	/* Replies on a lingering connection say nothing of the current
+	 * one's silence. */
+	if (load == &link->load)
+		link->quiet_since_us = now_us;
 	if (op->answered)
 		log_debug("late redis reply ignored, its caller had its "
 		          "deadline");
-	else
-		metrics_redis_round_trip(
-		    link->metrics,
-		    (double)(link->quiet_since_us - op->start_us) / 1e6);
+	else if (last)
+		metrics_redis_round_trip(link->metrics,
+		                         (double)(now_us - op->start_us) / 1e6);
 	if (reply->type == REDIS_REPLY_ERROR) {
+		/* An error of the command needs no WAIT: the caller hears it
+		 * at once. */
 		code = wrong_node_code(reply);
 		op_answer(op, REDIS_ERROR_REPLY, reply);
+	} else if (!last) {
+		if (!op->answered)
+			op->held = take_reply(reply);
+	} else if (op->wait_unsent) {
+		op_answer(op, REDIS_NOT_REPLICATED, reply);
+	} else if (op->min_replicas > 0) {
+		op_answer_waited(op, reply);
 	} else {
 		op_answer(op, REDIS_REPLIED, reply);
 	}
-	free(op);
+	if (op == link->watched && op->answered)
+		link->watched_replied = true;
+	op_release(op);
 	/* After this caller's answer: the others waiting get theirs from
 	 * the drop. */
 	if (code != NULL && link->ac == ac) {
@@ -728,43 +1030,92 @@ on_op_deadline(evutil_socket_t fd, short what, void *arg)
 	op_answer(op, REDIS_TIMED_OUT, NULL);
 }
 
-enum redis_submit
-redis_link_submit_wire(struct redis_link *link, redis_reply_fn fn, void *arg,
-                       const char *wire, size_t len)
+/* Commands in flight on every connection, lingering ones included:
+ * max_pending bounds them all. */
+static size_t
+link_in_flight(const struct redis_link *link)
 {
+	size_t n = link->load.in_flight;
+
+	for (const struct lingering *old = link->lingering; old != NULL;
+	     old = old->next)
+		n += old->load.in_flight;
+	return n;
+}
+
+/* Sends wire, followed by WAIT when min_replicas > 0, as one op. */
+static enum redis_submit
+submit(struct redis_link *link, redis_reply_fn fn, void *arg, const char *wire,
+       size_t len, int min_replicas)
+{
+	const char *wait[] = {"WAIT", NULL, link->wait_timeout};
+	char replicas[16];
+	int replies = min_replicas > 0 ? 2 : 1;
 	struct redis_op *op;
 
 	if (link->state != LINK_UP || link->ac == NULL)
 		return REDIS_SUBMIT_DOWN;
-	if (link->in_flight >= link->max_pending)
+	if (link_in_flight(link) + (size_t)replies > link->max_pending)
 		return REDIS_SUBMIT_FULL;
 	op = calloc(1, sizeof(*op));
 	if (op == NULL)
 		return REDIS_SUBMIT_FULL;
 	op->link = link;
+	op->connection = link->connection;
 	op->fn = fn;
 	op->arg = arg;
+	op->min_replicas = min_replicas;
 	op->start_us = clock_monotonic_us();
 	if (redisAsyncFormattedCommand(link->ac, on_op_reply, op, wire, len) !=
 	    REDIS_OK) {
 		free(op);
 		return REDIS_SUBMIT_DOWN;
 	}
-	link->pending++;
-	if (link->in_flight++ == 0) {
+	op->replies_due = 1;
+	if (min_replicas > 0) {
+		snprintf(replicas, sizeof(replicas), "%d", min_replicas);
+		wait[1] = replicas;
+		/* Pipelined right behind the command, on the same
+		 * connection: WAIT counts the replicas that have every write
+		 * this connection made, the command's included. */
+		if (redisAsyncCommandArgv(link->ac, on_op_reply, op, 3, wait,
+		                          NULL) == REDIS_OK)
+			op->replies_due = 2;
+		else
+			op->wait_unsent = true;
+	}
+	link->load.pending++;
+	if (link->load.in_flight == 0) {
 		/* Quiet from now on until a reply comes. */
 		link->quiet_since_us = op->start_us;
 		if (!evtimer_pending(link->stall_timer, NULL))
 			set_timer_ms(link->stall_timer, link->stall_ms);
 	}
+	link->load.in_flight += (size_t)op->replies_due;
 	evtimer_assign(&op->deadline, link->base, on_op_deadline, op);
 	evtimer_add(&op->deadline, link->command_timeout);
 	return REDIS_SUBMIT_OK;
 }
 
 enum redis_submit
-redis_link_submit(struct redis_link *link, redis_reply_fn fn, void *arg,
-                  int argc, const char **argv, const size_t *argvlen)
+redis_link_submit_wire(struct redis_link *link, redis_reply_fn fn, void *arg,
+                       const char *wire, size_t len)
+{
+	return submit(link, fn, arg, wire, len, 0);
+}
+
+enum redis_submit
+redis_link_submit_wire_replicated(struct redis_link *link, redis_reply_fn fn,
+                                  void *arg, const char *wire, size_t len,
+                                  int min_replicas)
+{
+	return submit(link, fn, arg, wire, len, min_replicas);
+}
+
+enum redis_submit
+redis_link_submit_replicated(struct redis_link *link, redis_reply_fn fn,
+                             void *arg, int argc, const char **argv,
+                             const size_t *argvlen, int min_replicas)
 {
 	char *wire;
 	int len = redisFormatCommandArgv(&wire, argc, argv, argvlen);
@@ -772,9 +1123,17 @@ redis_link_submit(struct redis_link *link, redis_reply_fn fn, void *arg,
 
 	if (len < 0)
 		return REDIS_SUBMIT_FULL;
-	r = redis_link_submit_wire(link, fn, arg, wire, (size_t)len);
+	r = submit(link, fn, arg, wire, (size_t)len, min_replicas);
 	redisFreeCommand(wire);
 	return r;
+}
+
+enum redis_submit
+redis_link_submit(struct redis_link *link, redis_reply_fn fn, void *arg,
+                  int argc, const char **argv, const size_t *argvlen)
+{
+	return redis_link_submit_replicated(link, fn, arg, argc, argv, argvlen,
+	                                    0);
 }
 
 bool
@@ -798,7 +1157,12 @@ redis_link_last_error(const struct redis_link *link)
 size_t
 redis_link_pending(const struct redis_link *link)
 {
-	return link->pending;
+	size_t n = link->load.pending;
+
+	for (const struct lingering *old = link->lingering; old != NULL;
+	     old = old->next)
+		n += old->load.pending;
+	return n;
 }
 
 uint64_t
@@ -811,4 +1175,25 @@ uint64_t
 redis_link_timeouts(const struct redis_link *link)
 {
 	return link->timeouts;
+}
+
+const char *
+redis_link_master(const struct redis_link *link, int *port)
+{
+	if (link->sentinel == NULL || link->master_host[0] == '\0')
+		return NULL;
+	*port = link->master_port;
+	return link->master_host;
+}
+
+uint64_t
+redis_link_master_switches(const struct redis_link *link)
+{
+	return link->master_switches;
+}
+
+int
+redis_link_last_wait_replicas(const struct redis_link *link)
+{
+	return link->last_wait_replicas;
 }

@@ -9,21 +9,41 @@
  * A command that misses it is answered REDIS_TIMED_OUT alone: the link
  * stays up, and the late reply, when it comes, is read and ignored (the
  * link keeps its own record of the command until then; the caller's is
- * never touched again).  The link is dropped, answering everything still
- * waiting at once, only when commands have waited for two whole deadlines
- * with nothing at all read from Redis: then Redis is frozen or gone, not
- * merely slow.  Measured with REDIS_TIMEOUT_MS=500: a Redis busy for
- * 700 ms costs the commands sent in its first 200 ms their 503, and
- * nothing else; a SIGSTOPped Redis is declared down 1.0 s after the first
- * unanswered command went out.  Replies come in order, so a slow command
- * delays those behind it; each of them times out only if it waited a
- * whole deadline.  max_pending bounds the commands in flight, including
- * the ones whose callers already had their deadline.
+ * never touched again).  The link is dropped only when commands have
+ * waited for two whole deadlines with nothing at all read from Redis:
+ * then Redis is frozen or gone, not merely slow.  Measured with
+ * REDIS_TIMEOUT_MS=500: a Redis busy for 700 ms costs the commands sent
+ * in its first 200 ms their 503, and nothing else; a SIGSTOPped Redis is
+ * declared down 1.0 s after the first unanswered command went out.
+ * Replies come in order, so a slow command delays those behind it; each
+ * of them times out only if it waited a whole deadline.
+ *
+ * Such a silence drop does not answer the commands waiting at once: a
+ * frozen Redis that wakes still runs what it had received, even from a
+ * closed connection, and a 503 must not hide what it did (a session used
+ * up).  Their connection is kept open and read, detached from the link,
+ * and each of them hears its own reply or its own deadline
+ * (REDIS_TIMED_OUT), as on a live link; new commands go to the next
+ * connection (REDIS_SUBMIT_DOWN until it is up).  The old connection is
+ * closed once no caller waits on it, at most one deadline later, or at
+ * redis_link_destroy().  Every other drop (the peer closed or reset the
+ * connection, a wrong node's error, a +switch-master) answers what waits
+ * at once with REDIS_LINK_LOST.  max_pending bounds the commands in
+ * flight on every connection, including the ones whose callers already
+ * had their deadline.
  *
  * An error reply READONLY, NOAUTH or MASTERDOWN means the connection
  * reaches a replica or lost its AUTH: that caller gets REDIS_ERROR_REPLY,
  * and the link is dropped and reopened with the whole handshake.  While a
  * node keeps answering so, the reconnects back off as after any drop.
+ *
+ * With REDIS_SENTINELS the link asks the sentinels where the master is
+ * before every connection (sentinel.h), and counts as up only once ROLE
+ * says master; a +switch-master for our master drops it at once.
+ *
+ * redis_link_submit_wire_replicated() pipelines WAIT behind a write, for
+ * REDIS_MIN_REPLICAS: its caller hears REDIS_REPLIED only once enough
+ * replicas have the write.
  *
  * The invariant callers rely on: when redis_link_submit() returns
  * REDIS_SUBMIT_OK, the callback runs exactly once, later, never from inside
@@ -51,7 +71,12 @@ struct redis_link_options {
 	int db;
 	const char *password; /* AUTH when non-empty */
 	int timeout_ms;
-	size_t max_pending;      /* commands in flight, see below */
+	size_t max_pending; /* commands in flight, see below */
+	/* "host:port,..." (checked by config.c): find the master through
+	 * these sentinels; host and port are then unused. */
+	const char *sentinels;
+	const char *sentinel_master;
+	const char *sentinel_password;
 	struct metrics *metrics; /* round trips are observed here */
 };
 
@@ -66,6 +91,9 @@ enum redis_outcome {
 	REDIS_ERROR_REPLY, /* reply is an error reply (LOADING, OOM, ...) */
 	REDIS_TIMED_OUT,   /* no reply within the deadline; reply is NULL */
 	REDIS_LINK_LOST,   /* the link dropped first; reply is NULL */
+	/* The write ran (reply holds its answer) but fewer replicas than
+	 * asked acknowledged it within WAIT's timeout. */
+	REDIS_NOT_REPLICATED,
 };
 
 typedef void (*redis_reply_fn)(void *arg, enum redis_outcome outcome,
@@ -103,6 +131,26 @@ enum redis_submit redis_link_submit_wire(struct redis_link *link,
                                          const char *wire, size_t len)
     __attribute__((warn_unused_result));
 
+/*
+ * The same, followed on the same connection by WAIT min_replicas
+ * <REDIS_TIMEOUT_MS / 4>, pipelined (no extra round trip), with one
+ * callback for both: it hears the command's reply once WAIT has
+ * answered, as REDIS_REPLIED when at least min_replicas replicas
+ * acknowledged, REDIS_NOT_REPLICATED otherwise.  An error reply to the
+ * command is REDIS_ERROR_REPLY at once.  It counts as two commands
+ * against max_pending.  min_replicas 0 is redis_link_submit_wire().
+ */
+enum redis_submit redis_link_submit_wire_replicated(
+    struct redis_link *link, redis_reply_fn fn, void *arg, const char *wire,
+    size_t len, int min_replicas) __attribute__((warn_unused_result));
+
+/* redis_link_submit() with WAIT behind it, as above. */
+enum redis_submit
+redis_link_submit_replicated(struct redis_link *link, redis_reply_fn fn,
+                             void *arg, int argc, const char **argv,
+                             const size_t *argvlen, int min_replicas)
+    __attribute__((warn_unused_result));
+
 bool redis_link_is_up(const struct redis_link *link);
 /* When the current connection's handshake was sent
  * (clock_monotonic_us()), for handshake replies that need it. */
@@ -114,5 +162,12 @@ size_t redis_link_pending(const struct redis_link *link);
 uint64_t redis_link_reconnects(const struct redis_link *link);
 /* Commands whose caller was answered by the deadline. */
 uint64_t redis_link_timeouts(const struct redis_link *link);
+/* With sentinels, the master the link was last up on (NULL before, and
+ * without sentinels); valid until the link is next up. */
+const char *redis_link_master(const struct redis_link *link, int *port);
+/* Times the link came up on another master than the last. */
+uint64_t redis_link_master_switches(const struct redis_link *link);
+/* Replicas that acknowledged the last write WAIT asked about. */
+int redis_link_last_wait_replicas(const struct redis_link *link);
 
 #endif

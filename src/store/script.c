@@ -17,9 +17,10 @@ struct script_call {
 	const struct script *script;
 	redis_reply_fn fn;
 	void *arg;
-	int count;   /* elements of the command */
-	bool resent; /* sent again with EVAL after NOSCRIPT */
-	size_t len;  /* of wire */
+	int count;        /* elements of the command */
+	int min_replicas; /* WAIT behind it when > 0 */
+	bool resent;      /* sent again with EVAL after NOSCRIPT */
+	size_t len;       /* of wire */
 	size_t tail; /* where numkeys, the keys and the args start in wire */
 	char wire[]; /* EVALSHA sha numkeys keys... args... */
 };
@@ -114,8 +115,9 @@ on_script_reply(void *arg, enum redis_outcome outcome, const redisReply *reply)
 			p += tail_len;
 			/* Once: a NOSCRIPT to EVAL is the answer. */
 			c->resent = true;
-			r = redis_link_submit_wire(c->link, on_script_reply, c,
-			                           wire, (size_t)(p - wire));
+			r = redis_link_submit_wire_replicated(
+			    c->link, on_script_reply, c, wire,
+			    (size_t)(p - wire), c->min_replicas);
 			free(wire);
 		}
 		if (r == REDIS_SUBMIT_OK)
@@ -128,8 +130,9 @@ on_script_reply(void *arg, enum redis_outcome outcome, const redisReply *reply)
 }
 
 enum redis_submit
-script_eval(struct redis_link *link, const struct script *s, int nkeys,
-            int nargs, const char *const *args, redis_reply_fn fn, void *arg)
+script_eval_replicated(struct redis_link *link, const struct script *s,
+                       int nkeys, int nargs, const char *const *args,
+                       int min_replicas, redis_reply_fn fn, void *arg)
 {
 	struct script_call *c;
 	size_t lens[SCRIPT_MAX_ARGS];
@@ -153,6 +156,7 @@ script_eval(struct redis_link *link, const struct script *s, int nkeys,
 	c->fn = fn;
 	c->arg = arg;
 	c->count = 3 + n;
+	c->min_replicas = min_replicas;
 	c->resent = false;
 	p = put_count(c->wire, c->count);
 	p = put_element(p, "EVALSHA", 7);
@@ -164,8 +168,16 @@ script_eval(struct redis_link *link, const struct script *s, int nkeys,
 	for (int i = 0; i < n; i++)
 		p = put_element(p, args[i], lens[i]);
 	c->len = (size_t)(p - c->wire);
-	r = redis_link_submit_wire(link, on_script_reply, c, c->wire, c->len);
+	r = redis_link_submit_wire_replicated(link, on_script_reply, c, c->wire,
+	                                      c->len, min_replicas);
 	if (r != REDIS_SUBMIT_OK)
 		free(c);
 	return r;
+}
+
+enum redis_submit
+script_eval(struct redis_link *link, const struct script *s, int nkeys,
+            int nargs, const char *const *args, redis_reply_fn fn, void *arg)
+{
+	return script_eval_replicated(link, s, nkeys, nargs, args, 0, fn, arg);
 }

@@ -14,6 +14,7 @@
 #include "../session/session_id.h"
 #include "embed.h"
 #include "script.h"
+#include "user_gen.h"
 
 #define KEY_PREFIX "auth_session:"
 #define STATS_KEY  "auth_stats"
@@ -303,14 +304,24 @@
 	"  if sec then return sec, true end\n"                                \
 	"end\n"
 
-/* KEYS: session, stats, expiry set, counts.  ARGV: record, ttl, cap,
- * expires_at.  1: written, 0: over the cap. */
+/* KEYS: session, stats, expiry set, counts, and the user's generation
+ * when the session has a user.  ARGV: record, ttl, cap, expires_at.  1:
+ * written, 0: over the cap.  A session with a user records the user's
+ * revoke-all generation (0 before the first), appended to the record, so
+ * that validate and verify can tell whether a revoke-all came after it. */
 static const char create_shebang[] = "#!lua\n";
 static const char create_lua[] =
     "local live, _, nxt = retire(KEYS[3], KEYS[4])\n"
     "local cap = tonumber(ARGV[3])\n"
     "if cap > 0 and live >= cap then return 0 end\n"
-    "redis.call('SETEX', KEYS[1], ARGV[2], ARGV[1])\n"
+    "local record = ARGV[1]\n"
+    "if KEYS[5] then\n"
+    "  local g = redis.call('GET', KEYS[5])\n"
+    "  if not g or not string.match(g, '^%d+$') then g = '0' end\n"
+    "  record = string.sub(record, 1, -2) .. '," RECORD_GENERATION "' .. g "
+    ".. '}'\n"
+    "end\n"
+    "redis.call('SETEX', KEYS[1], ARGV[2], record)\n"
     "local now = now_ms()\n"
     "local at = score(now + tonumber(ARGV[2]) * 1000)\n"
     "redis.call('ZADD', KEYS[3], 'GT', at, ARGV[4])\n"
@@ -322,8 +333,9 @@ static const char create_lua[] =
     "return 1\n";
 
 /* KEYS: session, stats, embed, counts.  ARGV: used_at, not_after (ms on
- * Redis's clock), then the embed session's (below).
- * 0: not found, 2: already used, 3: too late, 4: a corrupt record,
+ * Redis's clock), then the embed session's (below), then parent_origin
+ * (canonical, or "").  0: not found, 2: already used, 3: too late, 4: a
+ * corrupt record, 5: revoked, 6: origin mismatch,
  * otherwise the updated record.  A command that reaches Redis after the
  * service has given up on it (a frozen Redis that wakes up) must not use
  * the session up behind the 503 the client already has; nor may a record
@@ -343,7 +355,7 @@ static const char validate_lua[] =
     "local rest = string.sub(v, #unused + 1)\n"
     "local opened = string.match(rest, '^\"iframe_opened\":(%a+),"
     "" RECORD_AFTER_FLAGS "')\n"
-    "local nv, sid, tail, sec\n"
+    "local nv, sid, tail, gen, r, uid, origins, sec\n"
     "-- The fast path: the service's own layout, by position.\n"
     "if string.sub(v, 1, #unused) == unused and string.sub(v, -1) == '}' and\n"
     "   (opened == 'true' or opened == 'false') then\n"
@@ -353,13 +365,32 @@ static const char validate_lua[] =
     "  tail = string.match(rest, '\"expires_at\":\"[^\"]*\"(.*)}$')\n"
     "  if not sid or not tail then return 4 end\n"
     "  sec = own_second(v)\n"
+    "  -- After the expiry: allowed_origins, user_id, ..., generation last\n"
+    "  -- when there is a user (record.h).  A user_id with escapes, or one\n"
+    "  -- not where the service puts it, is decoded.\n"
+    "  gen = string.match(tail, '," RECORD_GENERATION "(%d+)$')\n"
+    "  if gen then tail = string.sub(tail, 1, -#gen - 15) end\n"
+    "  local list, at = string.match(tail, '^,\"allowed_origins\":(%b[])()')\n"
+    "  if list then\n"
+    "    origins = {}\n"
+    "    for o in string.gmatch(list, '\"([^\"]*)\"') do\n"
+    "      origins[#origins + 1] = o\n"
+    "    end\n"
+    "  end\n"
+    "  uid = string.match(tail, '^,\"user_id\":\"([^\"\\\\]*)\"', at or 1)\n"
+    "  if not uid and string.find(tail, '\"user_id\"', 1, true) then\n"
+    "    r = record_read(v)\n"
+    "    if not r then return 4 end\n"
+    "    uid = r.user_id\n"
+    "  end\n"
     "elseif string.sub(v, 1, #used) == used then\n"
     "  return 2\n"
     "else\n"
     "  -- The general path: any writer's record, edited member by member.\n"
-    "  local r = record_read(v)\n"
+    "  r = record_read(v)\n"
     "  if not r then return 4 end\n"
     "  if r.used then return 2 end\n"
+    "  uid, gen, origins = r.user_id, r.generation, r.allowed_origins\n"
     "  local m = record_members(v)\n"
     "  local at = '\"' .. ARGV[1] .. '\"'\n"
     "  if not m.used_at then\n"
@@ -371,30 +402,44 @@ static const char validate_lua[] =
     "  end\n"
     "  sid = string.sub(v, m.session_id[1], m.session_id[2])\n"
     "  tail = ''\n"
-    "  for _, k in ipairs({'user_id', 'return_to', 'metadata'}) do\n"
+    "  for _, k in ipairs({'allowed_origins', 'user_id', 'return_to',\n"
+    "                      'metadata'}) do\n"
     "    local span = m[k]\n"
     "    if span and (type(r[k]) == 'string' or\n"
-    "                 (k == 'metadata' and string.byte(v, span[1]) == 123))\n"
+    "                 (k == 'metadata' and string.byte(v, span[1]) == 123) "
+    "or\n"
+    "                 (k == 'allowed_origins' and string.byte(v, span[1]) "
+    "== 91))\n"
     "    then\n"
     "      tail = tail .. ',\"' .. k .. '\":' .. string.sub(v, span[1], "
     "span[2])\n"
     "    end\n"
     "  end\n"
     "end\n"
+    "gen = string.format('%d', tonumber(gen) or 0)\n"
+    "-- Bound to its user and its sites (§11): neither uses it up.\n"
+    "if type(uid) == 'string' and user_revoked(uid, gen) then return 5 end\n"
+    "if type(origins) == 'table' then\n"
+    "  local bound = false\n"
+    "  for _, o in ipairs(origins) do\n"
+    "    if o == ARGV[6] then bound = true end\n"
+    "  end\n"
+    "  if not bound then return 6 end\n"
+    "end\n"
     /* The embed session (§11), opened before the session is marked, so
      * that nothing is used up without one.  KEYS[3] is auth_embed:<hash>;
      * ARGV[3] its absolute end (s), ARGV[4] the same as text, ARGV[5] the
-     * idle timeout (s).  It takes the session's id (sid, JSON text) and
-     * tail: every field after the own layout's expires_at (user_id,
-     * return_to, metadata, ...), or, of any other record, user_id and
-     * return_to when strings and metadata when an object, their text as
-     * the record has it. */
+     * idle timeout (s).  It takes the session's id (sid, JSON text), its
+     * user's generation (gen) and tail: every field after the own layout's
+     * expires_at (allowed_origins, user_id, return_to, metadata, ...), or,
+     * of any other record, user_id and return_to when strings,
+     * allowed_origins when an array and metadata when an object, their text
+     * as the record has it. */
     "local left = ARGV[3] * 1000 - (t[1] * 1000 + math.floor(t[2] / 1000))\n"
     "redis.call('SET', KEYS[3], '" EMBED_RECORD_HEAD "' .. ARGV[3] ..\n"
     "  ',\"session_id\":' .. sid .. ',\"created_at\":\"' .. ARGV[1] ..\n"
-    "  '\",\"expires_at\":\"' .. ARGV[4] .. '\",\"generation\":0' .. tail .. "
-    "'}',\n"
-    "  'PX', math.max(1, math.min(ARGV[5] * 1000, left)))\n"
+    "  '\",\"expires_at\":\"' .. ARGV[4] .. '\",\"generation\":' .. gen ..\n"
+    "  tail .. '}', 'PX', math.max(1, math.min(ARGV[5] * 1000, left)))\n"
     "-- The one place where a session is marked used.\n"
     "redis.call('SET', KEYS[1], nv, 'KEEPTTL')\n"
     "redis.call('HINCRBY', KEYS[2], 'total_used', 1)\n"
@@ -404,23 +449,33 @@ static const char validate_lua[] =
     "end\n"
     "return nv\n";
 
-/* KEYS: session.  Sets iframe_opened: 1 when it changed. */
+/* KEYS: session.  ARGV: "1" to set iframe_opened, "0" to only read.
+ * Answers the session's allowed_origins as a JSON array, "" when it has
+ * none, 0 when there is no readable session.  allowed_origins is read as
+ * a member of the record itself, never of its metadata. */
 static const char open_shebang[] = "#!lua\n";
 static const char open_lua[] =
     "local v = redis.pcall('GET', KEYS[1])\n"
     "if type(v) ~= 'string' then return 0 end\n"
-    "local i, nv = own_flags(v), nil\n"
+    "local i, nv, r = own_flags(v), nil, nil\n"
     "if i then\n"
-    "  if string.sub(v, i, i + 21) ~= '\"iframe_opened\":false,' then return 0 "
-    "end\n"
-    "  nv = string.sub(v, 1, i + 15) .. 'true' .. string.sub(v, i + 21)\n"
+    "  if string.sub(v, i, i + 21) == '\"iframe_opened\":false,' then\n"
+    "    nv = string.sub(v, 1, i + 15) .. 'true' .. string.sub(v, i + 21)\n"
+    "  end\n"
+    "  if string.find(v, '\"allowed_origins\"', 1, true) then\n"
+    "    r = record_read(v)\n"
+    "  end\n"
     "else\n"
-    "  local r = record_read(v)\n"
-    "  if not r or r.iframe_opened then return 0 end\n"
-    "  nv = splice(v, record_members(v).iframe_opened, 'true')\n"
+    "  r = record_read(v)\n"
+    "  if not r then return 0 end\n"
+    "  if not r.iframe_opened then\n"
+    "    nv = splice(v, record_members(v).iframe_opened, 'true')\n"
+    "  end\n"
     "end\n"
-    "redis.call('SET', KEYS[1], nv, 'KEEPTTL')\n"
-    "return 1\n";
+    "if nv and ARGV[1] == '1' then redis.call('SET', KEYS[1], nv, 'KEEPTTL') "
+    "end\n"
+    "if not r or type(r.allowed_origins) ~= 'table' then return '' end\n"
+    "return cjson.encode(r.allowed_origins)\n";
 
 /* KEYS: session, counts.  Deleting frees memory, so it may run under
  * OOM.  Only a record in the service's own layout was counted, so only its
@@ -616,6 +671,7 @@ enum { COMPOSED_SCRIPTS = 8 };
 struct session_store {
 	struct redis_link *link;
 	int timeout_ms;
+	int min_replicas;              /* REDIS_MIN_REPLICAS */
 	int64_t redis_clock_offset_ms; /* Redis's clock minus our monotonic */
 	bool measuring;                /* a TIME is on its way, */
 	int64_t measure_sent_ms;       /* sent then (monotonic) */
@@ -632,6 +688,12 @@ static void
 session_key(char out[KEY_MAX], const char *id)
 {
 	snprintf(out, KEY_MAX, KEY_PREFIX "%s", id);
+}
+
+static void
+user_gen_key(char out[USER_GEN_KEY_MAX], const char *user_id)
+{
+	snprintf(out, USER_GEN_KEY_MAX, USER_GEN_PREFIX "%s", user_id);
 }
 
 static int64_t
@@ -709,18 +771,18 @@ measure_clock(struct session_store *store)
 	                      NULL) == REDIS_SUBMIT_OK;
 }
 
-/* Sets s to shebang, RECORD_LUA, COUNTS_LUA and body, put together at
- * start-up, as one C literal may not hold them (4095 bytes in C11).  False
- * when out of memory. */
+/* Sets s to shebang, RECORD_LUA, COUNTS_LUA, the other functions the body
+ * needs, and body, put together at start-up, as one C literal may not hold
+ * them (4095 bytes in C11).  False when out of memory. */
 static bool
 compose(struct session_store *store, struct script *s, const char *name,
-        const char *shebang, const char *body)
+        const char *shebang, const char *functions, const char *body)
 {
 	char *source;
 
 	if (store->nsources == COMPOSED_SCRIPTS ||
-	    asprintf(&source, "%s%s%s%s", shebang, RECORD_LUA, COUNTS_LUA,
-	             body) < 0)
+	    asprintf(&source, "%s%s%s%s%s", shebang, RECORD_LUA, COUNTS_LUA,
+	             functions, body) < 0)
 		return false;
 	store->sources[store->nsources++] = source;
 	*s = (struct script){name, source, ""};
@@ -735,7 +797,7 @@ free_sources(struct session_store *store)
 }
 
 struct session_store *
-session_store_create(struct redis_link *link, int timeout_ms)
+session_store_create(struct redis_link *link, int timeout_ms, int min_replicas)
 {
 	struct session_store *store = calloc(1, sizeof(*store));
 	const char *time_argv[] = {"TIME"};
@@ -744,25 +806,26 @@ session_store_create(struct redis_link *link, int timeout_ms)
 		return NULL;
 	store->link = link;
 	store->timeout_ms = timeout_ms;
+	store->min_replicas = min_replicas;
 	/* Until Redis answers TIME: our own wall clock. */
 	store->redis_clock_offset_ms =
 	    (int64_t)time(NULL) * 1000 - monotonic_ms();
 	store->list = (struct script){"list", list_lua, ""};
-	if (!compose(store, &store->create, "create", create_shebang,
+	if (!compose(store, &store->create, "create", create_shebang, "",
 	             create_lua) ||
 	    !compose(store, &store->validate, "validate", validate_shebang,
-	             validate_lua) ||
-	    !compose(store, &store->open, "open", open_shebang, open_lua) ||
-	    !compose(store, &store->revoke, "revoke", revoke_shebang,
+	             USER_GEN_LUA, validate_lua) ||
+	    !compose(store, &store->open, "open", open_shebang, "", open_lua) ||
+	    !compose(store, &store->revoke, "revoke", revoke_shebang, "",
 	             revoke_lua) ||
-	    !compose(store, &store->status, "status", status_shebang,
+	    !compose(store, &store->status, "status", status_shebang, "",
 	             status_lua) ||
 	    !compose(store, &store->walk_begin, "walk_begin",
-	             walk_begin_shebang, walk_begin_lua) ||
+	             walk_begin_shebang, "", walk_begin_lua) ||
 	    !compose(store, &store->walk_batch, "walk_batch",
-	             walk_batch_shebang, walk_batch_lua) ||
+	             walk_batch_shebang, "", walk_batch_lua) ||
 	    !compose(store, &store->reconcile, "reconcile", reconcile_shebang,
-	             reconcile_lua) ||
+	             "", reconcile_lua) ||
 	    !redis_link_add_handshake(link, 1, time_argv, on_handshake_time,
 	                              store) ||
 	    !script_register(link, &store->create) ||
@@ -792,19 +855,36 @@ session_store_destroy(struct session_store *store)
 }
 
 enum redis_submit
+session_store_eval_ending(struct session_store *store, const struct script *s,
+                          int nkeys, int nargs, const char *const *args,
+                          redis_reply_fn fn, void *arg)
+{
+	return script_eval_replicated(store->link, s, nkeys, nargs, args,
+	                              store->min_replicas, fn, arg);
+}
+
+enum redis_submit
 session_store_create_session(struct session_store *store, const char *id,
-                             const char *record, int ttl,
+                             const char *user_id, const char *record, int ttl,
                              const char *expires_at, int max_sessions,
                              redis_reply_fn fn, void *arg)
 {
 	char key[KEY_MAX], ttl_text[16], cap[16];
-	const char *args[] = {key,    STATS_KEY, EXPIRY_KEY, COUNTS_KEY,
-	                      record, ttl_text,  cap,        expires_at};
+	char gen_key[USER_GEN_KEY_MAX];
+	const char *keys[] = {key, STATS_KEY, EXPIRY_KEY, COUNTS_KEY, gen_key};
+	int nkeys = user_id != NULL ? 5 : 4;
+	const char *args[SCRIPT_MAX_ARGS];
+	const char *argv[] = {record, ttl_text, cap, expires_at};
 
 	session_key(key, id);
+	if (user_id != NULL)
+		user_gen_key(gen_key, user_id);
 	snprintf(ttl_text, sizeof(ttl_text), "%d", ttl);
 	snprintf(cap, sizeof(cap), "%d", max_sessions);
-	return script_eval(store->link, &store->create, 4, 4, args, fn, arg);
+	memcpy(args, keys, (size_t)nkeys * sizeof(*args));
+	memcpy(args + nkeys, argv, sizeof(argv));
+	return script_eval(store->link, &store->create, nkeys, 4, args, fn,
+	                   arg);
 }
 
 enum store_result
@@ -818,13 +898,13 @@ session_store_create_result(enum redis_outcome outcome, const redisReply *reply)
 enum redis_submit
 session_store_validate(struct session_store *store, const char *id,
                        const char *used_at, const struct embed_open *embed,
-                       redis_reply_fn fn, void *arg)
+                       const char *parent_origin, redis_reply_fn fn, void *arg)
 {
 	char key[KEY_MAX], not_after[24], embed_key_text[EMBED_KEY_LEN + 1];
 	char expires[24], idle[16];
-	const char *args[] = {key,        STATS_KEY,         embed_key_text,
-	                      COUNTS_KEY, used_at,           not_after,
-	                      expires,    embed->expires_at, idle};
+	const char *args[] = {
+	    key,       STATS_KEY, embed_key_text,    COUNTS_KEY, used_at,
+	    not_after, expires,   embed->expires_at, idle,       parent_origin};
 
 	/* Half the deadline: a reply still on its way when the service gives
 	 * up would otherwise use the session up behind a 503. */
@@ -834,7 +914,8 @@ session_store_validate(struct session_store *store, const char *id,
 	embed_key(embed_key_text, embed->hash);
 	snprintf(expires, sizeof(expires), "%lld", (long long)embed->expires);
 	snprintf(idle, sizeof(idle), "%d", embed->idle_seconds);
-	return script_eval(store->link, &store->validate, 4, 5, args, fn, arg);
+	return session_store_eval_ending(store, &store->validate, 4, 6, args,
+	                                 fn, arg);
 }
 
 enum store_result
@@ -864,6 +945,10 @@ session_store_validate_result(struct session_store *store,
 		return STORE_UNAVAILABLE;
 	case 4:
 		return STORE_CORRUPT;
+	case 5:
+		return STORE_REVOKED;
+	case 6:
+		return STORE_ORIGIN_MISMATCH;
 	default:
 		return STORE_UNAVAILABLE;
 	}
@@ -895,18 +980,14 @@ on_marked_opened(void *arg, enum redis_outcome outcome, const redisReply *reply)
 void
 session_store_mark_opened(struct session_store *store, const char *id)
 {
-	char key[KEY_MAX];
-	const char *args[] = {key};
-
 	if (store->marks_in_flight >= MARKS_IN_FLIGHT_MAX) {
 		store->marks_dropped++;
 		log_debug("iframe_opened not recorded: %d marks in flight",
 		          MARKS_IN_FLIGHT_MAX);
 		return;
 	}
-	session_key(key, id);
-	if (script_eval(store->link, &store->open, 1, 0, args, on_marked_opened,
-	                store) != REDIS_SUBMIT_OK) {
+	if (session_store_open(store, id, true, on_marked_opened, store) !=
+	    REDIS_SUBMIT_OK) {
 		log_debug("iframe_opened not recorded: redis unavailable");
 		return;
 	}
@@ -920,6 +1001,32 @@ session_store_marks_dropped(const struct session_store *store)
 }
 
 enum redis_submit
+session_store_open(struct session_store *store, const char *id, bool mark,
+                   redis_reply_fn fn, void *arg)
+{
+	char key[KEY_MAX];
+	const char *args[] = {key, mark ? "1" : "0"};
+
+	session_key(key, id);
+	return script_eval(store->link, &store->open, 1, 1, args, fn, arg);
+}
+
+enum store_result
+session_store_open_result(enum redis_outcome outcome, const redisReply *reply,
+                          const char **origins, size_t *len)
+{
+	if (outcome != REDIS_REPLIED)
+		return STORE_UNAVAILABLE;
+	if (reply->type == REDIS_REPLY_INTEGER)
+		return STORE_NOT_FOUND;
+	if (reply->type != REDIS_REPLY_STRING)
+		return STORE_UNAVAILABLE;
+	*origins = reply->str;
+	*len = reply->len;
+	return STORE_OK;
+}
+
+enum redis_submit
 session_store_revoke(struct session_store *store, const char *id,
                      redis_reply_fn fn, void *arg)
 {
@@ -927,7 +1034,8 @@ session_store_revoke(struct session_store *store, const char *id,
 	const char *args[] = {key, COUNTS_KEY};
 
 	session_key(key, id);
-	return script_eval(store->link, &store->revoke, 2, 0, args, fn, arg);
+	return session_store_eval_ending(store, &store->revoke, 2, 0, args, fn,
+	                                 arg);
 }
 
 enum store_result
@@ -936,6 +1044,29 @@ session_store_revoke_result(enum redis_outcome outcome, const redisReply *reply)
 	if (outcome != REDIS_REPLIED || reply->type != REDIS_REPLY_INTEGER)
 		return STORE_UNAVAILABLE;
 	return reply->integer > 0 ? STORE_OK : STORE_NOT_FOUND;
+}
+
+enum redis_submit
+session_store_revoke_user(struct session_store *store, const char *user_id,
+                          redis_reply_fn fn, void *arg)
+{
+	char key[USER_GEN_KEY_MAX];
+	const char *argv[] = {"INCR", key};
+
+	user_gen_key(key, user_id);
+	/* It ends sessions: WAIT behind it, as for validate and revoke. */
+	return redis_link_submit_replicated(store->link, fn, arg, 2, argv, NULL,
+	                                    store->min_replicas);
+}
+
+enum store_result
+session_store_revoke_user_result(enum redis_outcome outcome,
+                                 const redisReply *reply, long long *generation)
+{
+	if (outcome != REDIS_REPLIED || reply->type != REDIS_REPLY_INTEGER)
+		return STORE_UNAVAILABLE;
+	*generation = reply->integer;
+	return STORE_OK;
 }
 
 enum redis_submit

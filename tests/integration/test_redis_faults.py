@@ -25,6 +25,16 @@ def metric(svc, name):
     raise AssertionError("no metric " + name)
 
 
+def metrics(svc):
+    """(iframe_auth_redis_up, iframe_auth_redis_pending) in one read."""
+    values = {}
+    for line in svc.get("/metrics").body.decode().splitlines():
+        name, _, value = line.partition(" ")
+        values[name] = value
+    return (int(values["iframe_auth_redis_up"]),
+            int(values["iframe_auth_redis_pending"]))
+
+
 class RedisFaults(ServiceTest):
     def assert_unavailable(self, svc, path="/auth/redis-health"):
         started = time.monotonic()
@@ -182,6 +192,65 @@ class RedisFaults(ServiceTest):
         self.assertIn("validation reached redis after its deadline", svc.logs())
         self.assertNotIn("redis link down", svc.logs())
         self.assertEqual(svc.request("POST", "/auth/validate-session?session_id=" + sid).status, 200)
+
+    def test_validation_waiting_at_a_silence_drop_agrees_with_redis(self):
+        # A health check waits on a frozen Redis from t0; a validation goes
+        # out at t0 + 2T - 0.25 s, just before the link drops for silence
+        # at t0 + 2T, and Redis wakes right after the drop, before the
+        # validation's limit (sent + T/2): Redis then runs it.  Its answer
+        # must say what Redis did: 200 with the session used, or 503 with
+        # the session unused.  Answering everything at the drop gave 503
+        # with the session used.
+        timeout = 1.0
+        svc = self.service({"REDIS_TIMEOUT_MS": str(int(timeout * 1000))})
+        self.assertTrue(self.wait_healthy(svc))
+        db = self.redis.client()
+        hits, statuses = 0, []
+        for _ in range(3):
+            sid = svc.request("POST", "/auth/create-session").json()[
+                "session_id"]
+            answers = {}
+
+            def ask(name, method, path):
+                answers[name] = svc.request(method, path, timeout=10)
+            self.redis.stop()
+            try:
+                t0 = time.monotonic()
+                health = threading.Thread(target=ask, args=(
+                    "health", "GET", "/auth/redis-health"))
+                health.start()
+                time.sleep(t0 + 2 * timeout - 0.25 - time.monotonic())
+                sent = time.monotonic()
+                validate = threading.Thread(target=ask, args=(
+                    "validate", "POST",
+                    "/auth/validate-session?session_id=" + sid))
+                validate.start()
+                # The validation waits on the connection (the health check
+                # had its 503 at t0 + T), then the link drops.
+                waiting = wait_until(lambda: metrics(svc) == (1, 1), 0.2,
+                                     0.005)
+                self.assertTrue(wait_until(
+                    lambda: metrics(svc)[0] == 0, 2, 0.002))
+            finally:
+                self.redis.cont()
+            woke = time.monotonic() - sent
+            validate.join(10)
+            health.join(10)
+            self.assertEqual(answers["health"].status, 503)
+            status = answers["validate"].status
+            self.assertIn(status, (200, 503), answers["validate"].body)
+            self.assertTrue(self.wait_healthy(svc, 5))
+            used = '"used":true' in db.call("GET", "auth_session:" + sid)
+            self.assertEqual(status == 200, used,
+                             "answered %d, session used: %s" % (status, used))
+            hits += waiting and woke < timeout / 2 - 0.1
+            statuses.append(status)
+        db.close()
+        print("\n  validations waiting at the drop answered %s" % statuses)
+        self.assertIn('reason="nothing read from redis for 2000 ms"',
+                      svc.logs())
+        # Redis woke in time to run the validation at least once.
+        self.assertGreater(hits, 0)
 
     def test_requests_waiting_when_link_drops_get_503_at_once(self):
         svc = self.service({"REDIS_TIMEOUT_MS": "3000"})

@@ -5,15 +5,17 @@ definite leak into a non-zero exit, which the harness checks."""
 import json
 import os
 import shutil
+import signal
 import socket
 import struct
 import sys
+import threading
 import time
 import uuid
 
 sys.path.insert(0, os.path.dirname(__file__))
 from fake_redis import FakeRedis  # noqa: E402
-from harness import STATIC_DIR, ServiceTest, main  # noqa: E402
+from harness import STATIC_DIR, ServiceTest, main, wait_until  # noqa: E402
 
 VALGRIND = ["valgrind", "--error-exitcode=99", "--leak-check=full",
             "--errors-for-leak-kinds=definite", "--show-leak-kinds=definite",
@@ -78,6 +80,58 @@ class Valgrind(ServiceTest):
         self.assertEqual(svc.get("/auth/redis-health").status, 503)
         self.assertEqual(svc.stop(), 0)
         fake.close()
+
+    def test_commands_waiting_at_a_silence_drop(self):
+        # A frozen Redis: the link drops after two deadlines (4 s) and a
+        # health check sent just before stays on the old connection,
+        # which is let go at that check's deadline, then at its reply
+        # (Redis woken after the drop), then at exit (two SIGTERMs).
+        svc = self.service({"REDIS_TIMEOUT_MS": "2000"}, start=False)
+        svc.wrapper = VALGRIND
+        svc.start(timeout=60)
+        self.assertTrue(self.wait_healthy(svc, 30))
+
+        def up():
+            for line in svc.get("/metrics").body.decode().splitlines():
+                if line.startswith("iframe_auth_redis_up "):
+                    return line.endswith(" 1")
+            return None
+
+        for end in ("deadline", "reply", "exit"):
+            answers = {}
+
+            def ask(name):
+                try:
+                    answers[name] = svc.get("/auth/redis-health",
+                                            timeout=30).status
+                except OSError:
+                    answers[name] = None
+            self.redis.stop()
+            try:
+                started = time.monotonic()
+                first = threading.Thread(target=ask, args=("first",))
+                first.start()
+                time.sleep(started + 3.5 - time.monotonic())
+                late = threading.Thread(target=ask, args=("late",))
+                late.start()
+                self.assertTrue(wait_until(lambda: up() is False, 10, 0.01))
+                if end == "exit":
+                    svc.proc.send_signal(signal.SIGTERM)
+                    svc.proc.send_signal(signal.SIGTERM)
+                    self.assertEqual(svc.stop(), 0)
+                elif end == "deadline":
+                    late.join(30)
+            finally:
+                self.redis.cont()
+            first.join(30)
+            late.join(30)
+            self.assertEqual(answers["first"], 503)
+            if end == "exit":
+                self.assertIn("second signal", svc.logs())
+                break
+            self.assertEqual(answers["late"],
+                             200 if end == "reply" else 503, end)
+            self.assertTrue(self.wait_healthy(svc, 30))
 
     def test_connections_closed_for_room_and_by_resets(self):
         static = os.path.join(self.workdir, "static")

@@ -87,6 +87,10 @@ Test(config, defaults)
 	cr_expect_gt(cfg.max_connections, 0);
 	cr_expect_eq(cfg.log_level, LOG_LEVEL_INFO);
 	cr_expect_not(cfg.debug);
+	cr_expect_str_eq(cfg.redis_sentinels, "");
+	cr_expect_str_eq(cfg.redis_sentinel_master, "mymaster");
+	cr_expect_str_eq(cfg.redis_sentinel_password, "");
+	cr_expect_eq(cfg.redis_min_replicas, 0);
 }
 
 Test(config, every_key_from_environment)
@@ -270,6 +274,9 @@ Test(config, strings)
 	expect_invalid("PUBLIC_BASE_URL", "https://auth.example.com/");
 	expect_invalid("PUBLIC_BASE_URL", "https://auth.example.com/?x=1");
 	expect_invalid("PUBLIC_BASE_URL", "https://auth example.com");
+	expect_invalid("PUBLIC_BASE_URL", "https://user@auth.example.com");
+	expect_invalid("PUBLIC_BASE_URL", "https://auth_1.example.com/x");
+	expect_invalid("PUBLIC_BASE_URL", "https://[::1]:8000");
 	expect_invalid("API_KEY", "one,,two");
 	expect_invalid("API_KEY", ",one");
 	expect_invalid("API_KEY", "one,");
@@ -299,6 +306,75 @@ Test(config, secrets_are_never_echoed)
 	cr_assert_not(load());
 	cr_expect_null(strstr(err, "topsecret"), "%s", err);
 	cr_expect_not_null(strstr(err, "API_KEY"));
+}
+
+Test(config, sentinel_keys)
+{
+	setenv("REDIS_SENTINELS",
+	       " 10.0.0.1:26379, sentinel-2.internal:26380,[::1]:26381 ", 1);
+	setenv("REDIS_SENTINEL_MASTER", "auth-redis", 1);
+	setenv("REDIS_SENTINEL_PASSWORD", "sentinel secret", 1);
+	setenv("REDIS_MIN_REPLICAS", "2", 1);
+	cr_assert(load(), "%s", err);
+	cr_expect_str_eq(
+	    cfg.redis_sentinels,
+	    " 10.0.0.1:26379, sentinel-2.internal:26380,[::1]:26381 ");
+	cr_expect_str_eq(cfg.redis_sentinel_master, "auth-redis");
+	cr_expect_str_eq(cfg.redis_sentinel_password, "sentinel secret");
+	cr_expect_eq(cfg.redis_min_replicas, 2);
+}
+
+Test(config, sentinel_list_errors_name_the_key)
+{
+	static const char *const bad[] = {
+	    "localhost",        /* no port */
+	    "localhost:",       /* empty port */
+	    ":26379",           /* empty host */
+	    "a:26379,,b:26379", /* empty entry */
+	    "a:26379,",         /* trailing comma */
+	    "a:0",              /* port out of range */
+	    "a:65536",          /* port out of range */
+	    "a:2637x",          /* not a number */
+	    "a:+1",             /* not plain decimal */
+	    "::1:26379",        /* IPv6 without brackets */
+	    "[::1]26379",       /* no colon after the bracket */
+	    "[::1",             /* unclosed bracket */
+	    "a b:26379",        /* space inside the host */
+	    "a/b:26379",        /* not a host */
+	    "a:1,a:1",          /* twice */
+	    "h\x01:26379",      /* control character */
+	    "a:1,b:1,c:1,d:1,e:1,f:1,g:1,h:1,i:1,j:1,k:1,l:1,m:1,n:1,o:1,"
+	    "p:1,q:1", /* 17 entries */
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		expect_invalid("REDIS_SENTINELS", bad[i]);
+	expect_invalid("REDIS_SENTINEL_MASTER", "");
+	expect_invalid("REDIS_SENTINEL_MASTER", "my master");
+	expect_invalid("REDIS_MIN_REPLICAS", "-1");
+	expect_invalid("REDIS_MIN_REPLICAS", "101");
+	expect_invalid("REDIS_MIN_REPLICAS", "one");
+}
+
+Test(config, sentinels_exclude_the_socket)
+{
+	setenv("REDIS_SENTINELS", "127.0.0.1:26379", 1);
+	setenv("REDIS_SOCKET", "/run/redis.sock", 1);
+	cr_expect_not(load());
+	cr_expect_not_null(strstr(err, "REDIS_SENTINELS"), "%s", err);
+	cr_expect_not_null(strstr(err, "REDIS_SOCKET"), "%s", err);
+}
+
+Test(config, sentinel_password_is_never_echoed)
+{
+	char long_value[400];
+
+	memset(long_value, 'q', sizeof(long_value) - 1);
+	long_value[sizeof(long_value) - 1] = '\0';
+	setenv("REDIS_SENTINEL_PASSWORD", long_value, 1);
+	cr_assert_not(load());
+	cr_expect_null(strstr(err, "qqqq"), "%s", err);
+	cr_expect_not_null(strstr(err, "REDIS_SENTINEL_PASSWORD"), "%s", err);
 }
 
 Test(config, default_file_is_read_when_present)

@@ -9,14 +9,19 @@
 
 #define MAX_TTL 86400
 
+static const struct create_rules rules = {
+    .max_ttl = MAX_TTL,
+    .frame_ancestors = "'self' https://*.example.com http://localhost:8001",
+    .self_origin = "https://auth.example.com",
+};
 static struct create_request req;
-static char detail[256];
+static char detail[512];
 
 static enum create_parse
 parse_len(const char *body, size_t len)
 {
 	memset(detail, 0, sizeof(detail));
-	return create_request_parse(body, len, MAX_TTL, &req, detail,
+	return create_request_parse(body, len, &rules, &req, detail,
 	                            sizeof(detail));
 }
 
@@ -487,6 +492,85 @@ Test(create_request, body_of_8192_bytes_is_parsed)
 	             "detail: %s", detail);
 	create_request_finish(&req);
 	free(body);
+}
+
+Test(create_request, allowed_origins_are_kept_in_canonical_form)
+{
+	cr_assert_eq(
+	    parse("{\"allowed_origins\":[\"HTTPS://A.Example.com:443/\","
+	          "\"http://localhost:8001\"]}"),
+	    CREATE_PARSE_OK, "%s", detail);
+	cr_expect_eq(req.origin_count, 2);
+	cr_expect_str_eq(req.allowed_origins[0], "https://a.example.com");
+	cr_expect_str_eq(req.allowed_origins[1], "http://localhost:8001");
+	create_request_finish(&req);
+}
+
+Test(create_request, allowed_origins_duplicates_are_kept_once)
+{
+	cr_assert_eq(parse("{\"allowed_origins\":[\"https://a.example.com\","
+	                   "\"https://A.example.com:443\"]}"),
+	             CREATE_PARSE_OK, "%s", detail);
+	cr_expect_eq(req.origin_count, 1);
+	create_request_finish(&req);
+}
+
+Test(create_request, allowed_origins_may_name_self_and_eight_at_most)
+{
+	cr_assert_eq(
+	    parse("{\"allowed_origins\":[\"https://auth.example.com\","
+	          "\"https://a1.example.com\",\"https://a2.example.com\","
+	          "\"https://a3.example.com\",\"https://a4.example.com\","
+	          "\"https://a5.example.com\",\"https://a6.example.com\","
+	          "\"https://a7.example.com\"]}"),
+	    CREATE_PARSE_OK, "%s", detail);
+	cr_expect_eq(req.origin_count, 8);
+	create_request_finish(&req);
+	expect_invalid(
+	    "{\"allowed_origins\":[\"https://a1.example.com\","
+	    "\"https://a2.example.com\",\"https://a3.example.com\","
+	    "\"https://a4.example.com\",\"https://a5.example.com\","
+	    "\"https://a6.example.com\",\"https://a7.example.com\","
+	    "\"https://a8.example.com\",\"https://a9.example.com\"]}",
+	    "allowed_origins: must be an array of 1 to 8");
+}
+
+Test(create_request, allowed_origins_must_be_a_non_empty_array_of_strings)
+{
+	expect_invalid("{\"allowed_origins\":[]}",
+	               "allowed_origins: must be an array");
+	expect_invalid("{\"allowed_origins\":\"https://a.example.com\"}",
+	               "allowed_origins: must be an array");
+	expect_invalid("{\"allowed_origins\":null}",
+	               "allowed_origins: must be an array");
+	expect_invalid("{\"allowed_origins\":[1]}",
+	               "allowed_origins: each item must be a string");
+}
+
+Test(create_request, allowed_origins_name_the_origin_that_is_not_one)
+{
+	expect_invalid("{\"allowed_origins\":[\"https://a.example.com/app\"]}",
+	               "allowed_origins: \"https://a.example.com/app\" is not "
+	               "an origin");
+	expect_invalid("{\"allowed_origins\":[\"ftp://a.example.com\"]}",
+	               "allowed_origins: \"ftp://a.example.com\"");
+	expect_invalid("{\"allowed_origins\":[\"https://a.example.com\","
+	               "\"garbage\"]}",
+	               "allowed_origins: \"garbage\"");
+}
+
+Test(create_request, allowed_origins_outside_frame_ancestors_are_named)
+{
+	expect_invalid("{\"allowed_origins\":[\"https://evil.example.org\"]}",
+	               "allowed_origins: https://evil.example.org is not "
+	               "allowed by FRAME_ANCESTORS");
+	/* The wildcard covers subdomains only; http needs its own source. */
+	expect_invalid("{\"allowed_origins\":[\"https://example.com\"]}",
+	               "allowed_origins: https://example.com is not allowed");
+	expect_invalid("{\"allowed_origins\":[\"http://a.example.com\"]}",
+	               "allowed_origins: http://a.example.com is not allowed");
+	expect_invalid("{\"allowed_origins\":[\"http://localhost:8002\"]}",
+	               "allowed_origins: http://localhost:8002 is not allowed");
 }
 
 Test(create_request, return_to_accepted_and_owned)

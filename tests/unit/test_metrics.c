@@ -498,6 +498,27 @@ Test(metrics, sessions_and_validations)
 	free(text);
 }
 
+Test(metrics, origin_mismatches_revocations_and_revoke_alls)
+{
+	char *text;
+
+	metrics_validation(m, VALIDATION_ORIGIN_MISMATCH);
+	metrics_validation(m, VALIDATION_ORIGIN_MISMATCH);
+	metrics_validation(m, VALIDATION_REVOKED);
+	metrics_revoke_all(m);
+	metrics_revoke_all(m);
+	metrics_revoke_all(m);
+	text = render(NULL);
+	cr_expect_eq(count(text, "iframe_auth_validations_total{result="
+	                         "\"origin_mismatch\"}"),
+	             2);
+	cr_expect_eq(count(text, "iframe_auth_validations_total{result="
+	                         "\"revoked\"}"),
+	             1);
+	cr_expect_eq(count(text, "iframe_auth_revoke_alls_total"), 3);
+	free(text);
+}
+
 Test(metrics, fresh_metrics_are_zero)
 {
 	char *text = render(NULL);
@@ -541,5 +562,28 @@ Test(metrics, gauges_are_rendered)
 	g.redis_up = 0;
 	text = render(&g);
 	cr_expect_eq(count(text, "iframe_auth_redis_up"), 0);
+	free(text);
+}
+
+Test(metrics, sentinel_gauges)
+{
+	struct metrics_gauges g = {.redis_master = "10.0.0.5",
+	                           .redis_master_port = 6380,
+	                           .redis_master_switches = 2,
+	                           .redis_wait_replicas = 1};
+	char *text = render(&g);
+
+	cr_expect_eq(count(text, "iframe_auth_redis_master_info{host=\""
+	                         "10.0.0.5\",port=\"6380\"}"),
+	             1);
+	cr_expect_eq(count(text, "iframe_auth_redis_master_switches_total"), 2);
+	cr_expect_eq(count(text, "iframe_auth_redis_wait_replicas"), 1);
+	cr_expect(strstr(text, "# TYPE iframe_auth_redis_master_info "
+	                       "gauge\n") != NULL);
+	free(text);
+	/* Without sentinels, or before the first master: no info series. */
+	text = render(NULL);
+	cr_expect_null(strstr(text, "iframe_auth_redis_master_info"));
+	cr_expect_eq(count(text, "iframe_auth_redis_master_switches_total"), 0);
 	free(text);
 }

@@ -198,7 +198,9 @@ Test(record, round_trip_from_a_parsed_create_body)
 	struct json_object *obj, *meta;
 	char *text;
 
-	cr_assert_eq(create_request_parse(body, strlen(body), 86400, &req,
+	const struct create_rules rules = {86400, "'self'", ""};
+
+	cr_assert_eq(create_request_parse(body, strlen(body), &rules, &req,
 	                                  detail, sizeof(detail)),
 	             CREATE_PARSE_OK, "%s", detail);
 	text = record_serialize(ID, T_2026, T_2026 + req.ttl_seconds, &req);
@@ -363,10 +365,11 @@ Test(record, parse_rejects_wrong_types)
 }
 
 #define USED_HEAD "{\"used\":true,\"used_at\":\"2026-11-22T10:30:05Z\","
-#define USED_REST                                                            \
+#define USED_IDS                                                             \
 	"\"session_id\":\"" ID "\",\"created_at\":\"2026-11-22T10:30:00Z\"," \
-	"\"expires_at\":\"2026-11-22T11:00:00Z\",\"user_id\":\"alice\","     \
-	"\"metadata\":{\"iframe_opened\":1}}"
+	"\"expires_at\":\"2026-11-22T11:00:00Z\""
+#define USED_FIELDS ",\"user_id\":\"alice\",\"metadata\":{\"iframe_opened\":1}"
+#define USED_REST   USED_IDS USED_FIELDS "}"
 
 static bool
 answer(const char *text, struct record_answer *a)
@@ -393,10 +396,48 @@ Test(record, answer_cuts_used_at_and_the_fields_after_the_flags)
 		                     "\"used_at\":\"2026-11-22T10:30:05Z\",",
 		                     a.used_at_len),
 		             0);
-		cr_expect_eq(a.rest_len, strlen(USED_REST));
-		cr_expect_eq(strncmp(a.rest, USED_REST, a.rest_len), 0);
+		cr_expect_eq(a.rest_len, strlen(USED_IDS));
+		cr_expect_eq(strncmp(a.rest, USED_IDS, a.rest_len), 0);
+		cr_expect_eq(a.fields_len, strlen(USED_FIELDS));
+		cr_expect_eq(strncmp(a.fields, USED_FIELDS, a.fields_len), 0);
 		free(text);
 	}
+}
+
+Test(record, answer_leaves_out_origins_and_generation)
+{
+	static const char *const texts[] = {
+	    USED_HEAD "\"iframe_opened\":true," USED_IDS
+	              ",\"allowed_origins\":[\"https://a.example\"]" USED_FIELDS
+	              ",\"generation\":12}",
+	    USED_HEAD "\"iframe_opened\":true," USED_IDS USED_FIELDS
+	              ",\"generation\":0}",
+	    USED_HEAD "\"iframe_opened\":true," USED_IDS
+	              ",\"allowed_origins\":[\"https://a.example\","
+	              "\"http://b.example:81\"]" USED_FIELDS "}",
+	};
+	struct record_answer a;
+
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		cr_assert(answer(texts[i], &a), "%s", texts[i]);
+		cr_expect_eq(a.rest_len, strlen(USED_IDS));
+		cr_expect_eq(a.fields_len, strlen(USED_FIELDS), "%s", texts[i]);
+		cr_expect_eq(strncmp(a.fields, USED_FIELDS, a.fields_len), 0);
+	}
+	/* Without a user or metadata, nothing is left after the expiry. */
+	cr_assert(answer(USED_HEAD
+	                 "\"iframe_opened\":true," USED_IDS
+	                 ",\"allowed_origins\":[\"https://a.example\"]}",
+	                 &a));
+	cr_expect_eq(a.fields_len, 0);
+	/* A generation-like end inside metadata is the creator's. */
+	cr_assert(answer(USED_HEAD "\"iframe_opened\":true," USED_IDS
+	                           ",\"metadata\":{\"generation\":1}}",
+	                 &a));
+	cr_expect_eq(a.fields_len, strlen(",\"metadata\":{\"generation\":1}"));
+	cr_expect_not(answer(USED_HEAD "\"iframe_opened\":true," USED_IDS
+	                               ",\"allowed_origins\":[\"https://a}",
+	                     &a));
 }
 
 Test(record, answer_refuses_other_heads)
@@ -421,6 +462,29 @@ Test(record, answer_refuses_other_heads)
 		cr_expect_not(answer(texts[i], &a), "accepted %s", texts[i]);
 }
 
+Test(record, allowed_origins_follow_the_expiry_as_an_array)
+{
+	struct create_request req = {.origin_count = 2};
+	struct json_object *obj, *list;
+	char *text;
+
+	strcpy(req.allowed_origins[0], "https://a.example.com");
+	strcpy(req.allowed_origins[1], "http://localhost:8001");
+	text = record_serialize(ID, T_2026, T_2026 + 60, &req);
+	cr_assert_not_null(text);
+	cr_expect_not_null(
+	    strstr(text, "\"expires_at\":\"2026-11-22T10:31:00Z\","
+	                 "\"allowed_origins\":[\"https://a.example.com\","
+	                 "\"http://localhost:8001\"]}"),
+	    "%s", text);
+	obj = parse(text);
+	cr_assert_not_null(obj, "%s", text);
+	cr_assert(json_object_object_get_ex(obj, "allowed_origins", &list));
+	cr_expect_eq(json_object_array_length(list), 2);
+	json_object_put(obj);
+	free(text);
+}
+
 /* The fast path's answer, joined as the handler sends it. */
 static char *
 fast_answer(const char *text)
@@ -429,8 +493,9 @@ fast_answer(const char *text)
 	char *out;
 
 	cr_assert(answer(text, &a), "%s", text);
-	cr_assert(asprintf(&out, "{\"valid\":true,%.*s%.*s", (int)a.used_at_len,
-	                   a.used_at, (int)a.rest_len, a.rest) > 0);
+	cr_assert(asprintf(&out, "{\"valid\":true,%.*s%.*s%.*s}",
+	                   (int)a.used_at_len, a.used_at, (int)a.rest_len,
+	                   a.rest, (int)a.fields_len, a.fields) > 0);
 	return out;
 }
 
@@ -571,7 +636,7 @@ Test(record, parse_reads_any_order_and_spacing)
 }
 
 /* return_to is stored after the flags, so validate's answer, cut from
- * the record by position, carries it. */
+ * the record by position, carries it among the creator's fields. */
 Test(record, return_to_stored_and_in_the_validate_answer)
 {
 	char path[] = "/app/\"q\"?a=1";
@@ -594,9 +659,10 @@ Test(record, return_to_stored_and_in_the_validate_answer)
 	             0);
 	cr_assert(record_answer(used, strlen(used), &a), "%s", used);
 	cr_expect_not_null(
-	    memmem(a.rest, a.rest_len, "\"return_to\":\"/app/\\\"q\\\"?a=1\"",
+	    memmem(a.fields, a.fields_len,
+	           "\"return_to\":\"/app/\\\"q\\\"?a=1\"",
 	           strlen("\"return_to\":\"/app/\\\"q\\\"?a=1\"")),
-	    "%.*s", (int)a.rest_len, a.rest);
+	    "%.*s", (int)a.fields_len, a.fields);
 	free(used);
 	free(text);
 }

@@ -37,7 +37,7 @@ Test(session_id_generate, has_the_canonical_v4_shape)
 	char id[SESSION_ID_LEN + 1];
 	char norm[SESSION_ID_LEN + 1];
 
-	cr_assert(session_id_generate(id));
+	cr_assert(session_id_generate(id, false));
 	cr_assert_eq(strlen(id), SESSION_ID_LEN);
 	for (size_t i = 0; i < SESSION_ID_LEN; i++) {
 		if (i == 8 || i == 13 || i == 18 || i == 23)
@@ -50,6 +50,39 @@ Test(session_id_generate, has_the_canonical_v4_shape)
 	cr_expect_not_null(strchr("89ab", id[19]), "variant of %s", id);
 	cr_assert(normalize(id, norm));
 	cr_expect_str_eq(norm, id);
+}
+
+Test(session_id_generate, marks_origin_bound_ids_by_their_last_bit)
+{
+	char id[SESSION_ID_LEN + 1];
+	unsigned seen = 0;
+
+	for (int i = 0; i < 200; i++) {
+		bool bound = i % 2 == 0;
+
+		cr_assert(session_id_generate(id, bound));
+		cr_expect_eq(session_id_origin_bound(id), bound, "%s", id);
+		cr_expect_not_null(strchr(bound ? "13579bdf" : "02468ace",
+		                          id[SESSION_ID_LEN - 1]),
+		                   "%s", id);
+		/* The rest of the last digit stays random. */
+		seen |= 1u << (id[SESSION_ID_LEN - 1] >= 'a'
+		                   ? id[SESSION_ID_LEN - 1] - 'a' + 10
+		                   : id[SESSION_ID_LEN - 1] - '0');
+	}
+	cr_expect_eq(seen, 0xffffu, "digits seen %#x", seen);
+}
+
+Test(session_id_origin_bound, reads_any_canonical_id)
+{
+	cr_expect(
+	    session_id_origin_bound("550e8400-e29b-41d4-a716-446655440001"));
+	cr_expect(
+	    session_id_origin_bound("550e8400-e29b-41d4-a716-44665544000f"));
+	cr_expect_not(
+	    session_id_origin_bound("550e8400-e29b-41d4-a716-446655440000"));
+	cr_expect_not(
+	    session_id_origin_bound("550e8400-e29b-41d4-a716-44665544000e"));
 }
 
 static int
@@ -65,7 +98,7 @@ Test(session_id_generate, a_thousand_ids_are_distinct)
 
 	cr_assert_not_null(ids);
 	for (size_t i = 0; i < N; i++) {
-		cr_assert(session_id_generate(ids[i]));
+		cr_assert(session_id_generate(ids[i], i % 2 == 0));
 		cr_assert_eq(ids[i][14], '4');
 		cr_assert_not_null(strchr("89ab", ids[i][19]));
 	}
@@ -324,76 +357,4 @@ Test(session_id_from_query, similar_names_do_not_count)
 	                        out),
 	             SESSION_ID_FOUND);
 	cr_expect_str_eq(out, GOOD);
-}
-
-/* session_id_from_body */
-
-static const char *
-from_body(const char *body, char out[SESSION_ID_LEN + 1])
-{
-	return session_id_from_body(body, strlen(body), out);
-}
-
-Test(session_id_from_body, found)
-{
-	char out[SESSION_ID_LEN + 1];
-
-	cr_expect_null(from_body("{\"session_id\": \"" GOOD_UPPER "\"}", out));
-	cr_expect_str_eq(out, GOOD);
-}
-
-Test(session_id_from_body, a_repeated_key_is_refused_like_a_repeated_parameter)
-{
-	char out[SESSION_ID_LEN + 1];
-	const char *detail;
-
-	/* json-c alone would keep the last one. */
-	detail = from_body(
-	    "{\"session_id\": \"" NIL "\", \"session_id\": \"" GOOD "\"}", out);
-	cr_expect_str_eq(detail, "session_id given more than once");
-	detail = from_body("{\"session_id\": \"" GOOD
-	                   "\", \"session\\u005fid\": \"" GOOD "\"}",
-	                   out);
-	cr_expect_str_eq(detail, "session_id given more than once");
-	detail = from_body("{\"x\": 1, \"x\": 1}", out);
-	cr_expect_str_eq(detail, "duplicate key");
-}
-
-Test(session_id_from_body, parent_origin_is_optional_and_a_string)
-{
-	char out[SESSION_ID_LEN + 1];
-
-	cr_expect_null(from_body("{\"session_id\": \"" GOOD
-	                         "\", \"parent_origin\": \"https://a.test\"}",
-	                         out));
-	cr_expect_str_eq(out, GOOD);
-	cr_expect_str_eq(
-	    from_body("{\"session_id\": \"" GOOD "\", \"parent_origin\": 1}",
-	              out),
-	    "body must be {\"session_id\": \"<id>\"} with an optional "
-	    "\"parent_origin\" string");
-	cr_expect_str_eq(
-	    from_body("{\"parent_origin\": \"https://a.test\"}", out),
-	    "body must be {\"session_id\": \"<id>\"} with an "
-	    "optional \"parent_origin\" string");
-}
-
-Test(session_id_from_body, a_repeated_parent_origin_is_refused)
-{
-	char out[SESSION_ID_LEN + 1];
-
-	cr_expect_str_eq(from_body("{\"session_id\": \"" GOOD
-	                           "\", \"parent_origin\": \"https://a.test\", "
-	                           "\"parent_origin\": \"https://b.test\"}",
-	                           out),
-	                 "parent_origin given more than once");
-}
-
-Test(session_id_from_body, an_escaped_nul_is_refused)
-{
-	char out[SESSION_ID_LEN + 1];
-
-	cr_expect_str_eq(
-	    from_body("{\"session_id\": \"" GOOD "\\u0000\"}", out),
-	    "the escape \\u0000 is not allowed");
 }
