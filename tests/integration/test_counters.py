@@ -1,8 +1,11 @@
 """session-status from the counters (SPEC §4, §5): a mixed run of
-creates, validates, revokes and expiries with short TTLs, across two
-service instances, while exact walks run alongside; at every check the
-counters equal both the test's own account and an exact walk.  Then keys
-removed behind the service's back are repaired by ?exact=true."""
+creates, validates, revokes, revoke-alls and expiries with short TTLs,
+across two service instances, while exact walks run alongside; at every
+check the counters equal both the test's own account and an exact walk.
+Then keys removed behind the service's back are repaired by ?exact=true.
+
+A revoke-all ends its user's sessions logically and deletes no key: they
+stay counted, live and as they were, until they expire."""
 
 import json
 import os
@@ -45,6 +48,8 @@ class Counters(ServiceTest):
         # id -> {"window": (earliest, latest) expiry, monotonic; "used"}
         self.sessions = {}
         self.rng = random.Random(14)
+        self.created = []  # ids the run created
+        self.revoked = 0  # validations refused after a revoke-all
 
     def put_base(self):
         now = int(self.db.call("TIME")[0])
@@ -64,19 +69,24 @@ class Counters(ServiceTest):
         self.db.pipeline(cmds)
 
     # The operations, each recorded once its answer is in.
-    def create(self, svc, ttl):
+    def create(self, svc, ttl, user=None):
+        body = {"ttl_seconds": ttl}
+        if user:
+            body["user_id"] = user
         sent = time.monotonic()
-        r = svc.request("POST", "/auth/create-session",
-                        body=json.dumps({"ttl_seconds": ttl}))
+        r = svc.request("POST", "/auth/create-session", body=json.dumps(body))
         got = time.monotonic()
         self.assertEqual(r.status, 200, r.body)
         with self.lock:
             self.sessions[r.json()["session_id"]] = {
                 "window": (sent + ttl, got + ttl), "used": False}
+            self.created.append(r.json()["session_id"])
 
     def validate(self, svc, sid):
         r = svc.request("POST", "/auth/validate-session?session_id=" + sid)
         self.assertIn(r.status, (200, 401), r.body)
+        if r.status == 401 and r.json()["reason"] == "revoked":
+            self.revoked += 1
         if r.status == 200:
             with self.lock:
                 # (unless a revoke racing with it answered first)
@@ -91,6 +101,10 @@ class Counters(ServiceTest):
             with self.lock:
                 self.sessions.pop(sid, None)
 
+    def revoke_user(self, svc, user):
+        r = svc.request("DELETE", "/auth/users/%s/sessions" % user)
+        self.assertEqual(r.status, 200, r.body)
+
     def status(self, svc, exact=False):
         r = svc.get("/auth/session-status" + ("?exact=true" if exact else ""))
         self.assertEqual(r.status, 200, r.body)
@@ -104,14 +118,18 @@ class Counters(ServiceTest):
             for _ in range(OPS):
                 svc = rng.choice(self.svcs)
                 with self.lock:
-                    ids = list(self.sessions)
+                    ids = list(self.sessions if rng.random() < 0.5 or not self.created
+                               else self.created)
                 op = rng.random()
                 if op < 0.4:
-                    self.create(svc, rng.choice((1, 1, 2, 600)))
-                elif op < 0.8:
+                    self.create(svc, rng.choice((1, 1, 2, 600)),
+                                rng.choice((None, "u1", "u2")))
+                elif op < 0.75:
                     self.validate(svc, rng.choice(ids))
-                else:
+                elif op < 0.95:
                     self.revoke(svc, rng.choice(ids))
+                else:
+                    self.revoke_user(svc, rng.choice(("u1", "u2")))
         except Exception as e:  # noqa: BLE001 -- reported by the test
             failures.append(e)
 
@@ -174,6 +192,7 @@ class Counters(ServiceTest):
             walker.join(60)
             self.assertEqual(failures, [])
             self.check()
+        self.assertGreater(self.revoked, 0, "no revoke-all was ever seen")
         # Every short session gone, so that the repairs below are exact.
         time.sleep(max(0.0, max(s["window"][1] for s in self.sessions.values()
                                 if s["window"][1] < time.monotonic() + 100)
