@@ -212,6 +212,12 @@
  * validate or revoke is never undone.  The seconds it leaves alone are
  * corrected by a later walk or retire on time.
  */
+/* The own layout from its flags to the second it expires in (captured):
+ * one literal, so that a call pays nothing to build the patterns. */
+#define OWN_TAIL                                               \
+	"\"iframe_opened\":%a+,\"session_id\":\"[^\"\\\\]*\"," \
+	"\"created_at\":\"[^\"\\\\]*\",\"expires_at\":\""      \
+	"(%d%d%d%d%-%d%d%-%d%dT%d%d:%d%d:%d%dZ)\""
 #define COUNTS_LUA                                                            \
 	"local function now_ms()\n"                                           \
 	"  local t = redis.call('TIME')\n"                                    \
@@ -288,15 +294,10 @@
 	"-- The expiry second of a record in the service's own layout, and\n" \
 	"-- whether it is used; nil for any other record, or one whose\n"     \
 	"-- expires_at is no second (the walk matches every record: one\n"    \
-	"-- pattern each).\n"                                                 \
-	"local own_tail = "                                                   \
-	"'\"iframe_opened\":%a+,\"session_id\":\"[^\"\\\\]*\",' "             \
-	"..\n"                                                                \
-	"  '\"created_at\":\"[^\"\\\\]*\",\"expires_at\":\"' ..\n"            \
-	"  '(%d%d%d%d%-%d%d%-%d%dT%d%d:%d%d:%d%dZ)\"'\n"                      \
-	"local own_unused = '^" RECORD_HEAD_UNUSED "' .. own_tail\n"          \
+	"-- pattern each, a constant).\n"                                     \
+	"local own_unused = '^" RECORD_HEAD_UNUSED OWN_TAIL "'\n"             \
 	"local own_used = '^" RECORD_HEAD_USED                                \
-	"\"used_at\":\"[^\"\\\\]*\",' .. own_tail\n"                          \
+	"\"used_at\":\"[^\"\\\\]*\"," OWN_TAIL "'\n"                          \
 	"local function own_second(v)\n"                                      \
 	"  local sec = string.match(v, own_unused)\n"                         \
 	"  if sec then return sec, false end\n"                               \
@@ -771,19 +772,26 @@ measure_clock(struct session_store *store)
 	                      NULL) == REDIS_SUBMIT_OK;
 }
 
-/* Sets s to shebang, RECORD_LUA, COUNTS_LUA, the other functions the body
- * needs, and body, put together at start-up, as one C literal may not hold
- * them (4095 bytes in C11).  False when out of memory. */
+/* Sets s to its parts (the shebang, the functions its body needs, the
+ * body; NULL after the last) put together at start-up, as one C literal
+ * may not hold them (4095 bytes in C11).  Each script takes only the
+ * functions it calls: defining one costs every call.  False when out of
+ * memory. */
 static bool
 compose(struct session_store *store, struct script *s, const char *name,
-        const char *shebang, const char *functions, const char *body)
+        const char *const *parts)
 {
-	char *source;
+	size_t len = 1;
+	char *source, *end;
 
+	for (size_t i = 0; parts[i] != NULL; i++)
+		len += strlen(parts[i]);
 	if (store->nsources == COMPOSED_SCRIPTS ||
-	    asprintf(&source, "%s%s%s%s%s", shebang, RECORD_LUA, COUNTS_LUA,
-	             functions, body) < 0)
+	    (source = malloc(len)) == NULL)
 		return false;
+	end = source;
+	for (size_t i = 0; parts[i] != NULL; i++)
+		end = stpcpy(end, parts[i]);
 	store->sources[store->nsources++] = source;
 	*s = (struct script){name, source, ""};
 	return true;
@@ -811,21 +819,30 @@ session_store_create(struct redis_link *link, int timeout_ms, int min_replicas)
 	store->redis_clock_offset_ms =
 	    (int64_t)time(NULL) * 1000 - monotonic_ms();
 	store->list = (struct script){"list", list_lua, ""};
-	if (!compose(store, &store->create, "create", create_shebang, "",
-	             create_lua) ||
-	    !compose(store, &store->validate, "validate", validate_shebang,
-	             USER_GEN_LUA, validate_lua) ||
-	    !compose(store, &store->open, "open", open_shebang, "", open_lua) ||
-	    !compose(store, &store->revoke, "revoke", revoke_shebang, "",
-	             revoke_lua) ||
-	    !compose(store, &store->status, "status", status_shebang, "",
-	             status_lua) ||
+	if (!compose(store, &store->create, "create",
+	             (const char *[]){create_shebang, COUNTS_LUA, create_lua,
+	                              NULL}) ||
+	    !compose(store, &store->validate, "validate",
+	             (const char *[]){validate_shebang, RECORD_LUA, COUNTS_LUA,
+	                              USER_GEN_LUA, validate_lua, NULL}) ||
+	    !compose(
+	        store, &store->open, "open",
+	        (const char *[]){open_shebang, RECORD_LUA, open_lua, NULL}) ||
+	    !compose(store, &store->revoke, "revoke",
+	             (const char *[]){revoke_shebang, COUNTS_LUA, revoke_lua,
+	                              NULL}) ||
+	    !compose(store, &store->status, "status",
+	             (const char *[]){status_shebang, COUNTS_LUA, status_lua,
+	                              NULL}) ||
 	    !compose(store, &store->walk_begin, "walk_begin",
-	             walk_begin_shebang, "", walk_begin_lua) ||
+	             (const char *[]){walk_begin_shebang, COUNTS_LUA,
+	                              walk_begin_lua, NULL}) ||
 	    !compose(store, &store->walk_batch, "walk_batch",
-	             walk_batch_shebang, "", walk_batch_lua) ||
-	    !compose(store, &store->reconcile, "reconcile", reconcile_shebang,
-	             "", reconcile_lua) ||
+	             (const char *[]){walk_batch_shebang, RECORD_LUA,
+	                              COUNTS_LUA, walk_batch_lua, NULL}) ||
+	    !compose(store, &store->reconcile, "reconcile",
+	             (const char *[]){reconcile_shebang, COUNTS_LUA,
+	                              reconcile_lua, NULL}) ||
 	    !redis_link_add_handshake(link, 1, time_argv, on_handshake_time,
 	                              store) ||
 	    !script_register(link, &store->create) ||
