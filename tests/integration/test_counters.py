@@ -232,5 +232,21 @@ class Counters(ServiceTest):
         self.assertEqual(self.check(), (0, 0, 0))
 
 
+class ExactParameter(ServiceTest):
+    def test_only_true_or_false_once(self):
+        svc = self.service({"MAX_SESSIONS": "0"})
+        self.assertTrue(self.wait_healthy(svc))
+        for query, exact in (("", False), ("?exact=false", False),
+                             ("?exact=true", True), ("?count=1&exact=true", True)):
+            r = svc.get("/auth/session-status" + query)
+            self.assertEqual(r.status, 200, r.body)
+            self.assertEqual(r.json().get("exact", False), exact, query)
+        for query in ("?exact=1", "?exact=", "?exact=TRUE", "?exact=true&exact=true",
+                      "?exact=false&exact=true"):
+            r = svc.get("/auth/session-status" + query)
+            self.assertEqual(r.status, 400, query)
+            self.assertEqual(r.json(), {"detail": "exact must be true or false, given once"})
+
+
 if __name__ == "__main__":
     main()
