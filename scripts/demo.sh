@@ -71,26 +71,8 @@ session=$(curl -sf -X POST "localhost:$port/auth/create-session" "${auth[@]}" \
 	-d '{"user_id": "demo-user", "metadata": {"source": "demo"}, "return_to": "/app/"}')
 iframe_url=$(printf '%s' "$session" | python3 -c 'import json,sys; print(json.load(sys.stdin)["iframe_url"])')
 
-cat >var/demo/index.html <<HTML
-<!doctype html>
-<html lang="en">
-<head><meta charset="utf-8"><title>iframe-auth demo host</title></head>
-<body style="font-family: system-ui, sans-serif; margin: 2rem; max-width: 40rem">
-<h1 style="font-size: 1.25rem">A host site on $host_origin</h1>
-<p>The frame below comes from $site, iframe-auth and an app behind nginx.
-It redeems a one-time session, tells this page, and opens the app, which
-nginx lets through only with the embed session:</p>
-<iframe src="$iframe_url" title="Embedded app" style="width: 360px; height: 200px; border: 1px solid #888"></iframe>
-<pre id="log" style="background: #f4f4f4; padding: 0.5rem; white-space: pre-wrap"></pre>
-<script>
-window.addEventListener("message", function (e) {
-  document.getElementById("log").textContent +=
-    "message from " + e.origin + ": " + JSON.stringify(e.data) + "\n";
-});
-</script>
-</body>
-</html>
-HTML
+sed -e "s|@HOST_ORIGIN@|$host_origin|g" -e "s|@SERVICE_ORIGIN@|$PUBLIC_BASE_URL|g" \
+	-e "s|@IFRAME_URL@|$iframe_url|g" scripts/demo_host.html >var/demo/index.html
 
 python3 -m http.server "$host_port" --bind 127.0.0.1 --directory var/demo >/dev/null 2>&1 &
 pids+=($!)

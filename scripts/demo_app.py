@@ -1,6 +1,6 @@
 """The embedded application of the demo and the nginx tests: a page that
 shows the X-Auth-User (and X-Auth-Metadata) nginx passed on from
-/auth/verify.  It trusts those headers because only nginx can reach it.
+/auth/verify, and keeps X-Auth-Session and X-Auth-Expires in attributes.  It trusts those headers because only nginx can reach it.
 
     python3 scripts/demo_app.py PORT
 """
@@ -13,7 +13,7 @@ import sys
 PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Embedded app</title></head>
 <body style="font-family: system-ui, sans-serif; margin: 1rem">
-<p id="user" data-user="{user}" style="font-size: 1.25rem">signed in as <strong>{shown}</strong></p>
+<p id="user" data-user="{user}" data-session="{session}" data-expires="{expires}" style="font-size: 1.25rem">signed in as <strong>{shown}</strong></p>
 <pre id="metadata" style="white-space: pre-wrap">{metadata}</pre>
 <button id="logout" type="button">Sign out</button>
 <script>
@@ -36,9 +36,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     def do_GET(self):
-        user = self.headers.get("X-Auth-User", "")
+        # http.server decodes header bytes as Latin-1; X-Auth-User carries
+        # the user_id's UTF-8 bytes.
+        user = self.headers.get("X-Auth-User", "").encode("latin-1").decode("utf-8", "replace")
         body = PAGE.format(
             user=html.escape(user, quote=True),
+            session=html.escape(self.headers.get("X-Auth-Session", ""), quote=True),
+            expires=html.escape(self.headers.get("X-Auth-Expires", ""), quote=True),
             shown=html.escape(user or "(no user id)"),
             metadata=html.escape(metadata_text(self.headers.get("X-Auth-Metadata")))).encode()
         self.send_response(200)

@@ -54,6 +54,10 @@ redis_host=$(config_value REDIS_HOST localhost)
 redis_port=$(config_value REDIS_PORT 6379)
 redis_socket=$(config_value REDIS_SOCKET "")
 redis_password=$(config_value REDIS_PASSWORD "")
+# The binary's own default is the installed set (meson install); from the
+# source tree, serve the tree's.
+export STATIC_DIR
+STATIC_DIR=$(config_value STATIC_DIR "$PWD/static")
 
 # The password goes to redis-cli in its environment (REDISCLI_AUTH), never
 # on its command line.

@@ -10,6 +10,10 @@ packages=(
 	libevent-dev libhiredis-dev uuid-dev libjson-c-dev
 	# SHA-256 of embed tokens (libcrypto)
 	libssl-dev
+	# sd_notify for Type=notify under systemd
+	libsystemd-dev
+	# docs/openapi.yaml turned into the JSON that /openapi.json serves
+	python3-yaml
 	# run (nginx: the site in deploy/nginx, used by the demo and the tests;
 	# Debian's build has auth_request; openssl makes their certificate;
 	# redis-sentinel: REDIS_SENTINELS, its tests and scripts/ha-demo.sh)
@@ -17,6 +21,8 @@ packages=(
 	# test (chromium and a font for the browser test)
 	libcriterion-dev python3 curl chromium fonts-dejavu-core
 	valgrind clang-format clang-tidy
+	# the unit's checks (systemd-analyze) and the OpenAPI contract
+	systemd python3-jsonschema
 	# fuzz (clang's libFuzzer runtime)
 	clang libclang-rt-14-dev
 )

@@ -12,6 +12,7 @@
 #include "http/server.h"
 #include "log.h"
 #include "metrics.h"
+#include "service_notify.h"
 #include "store/embed.h"
 #include "store/redis_link.h"
 #include "store/sessions.h"
@@ -28,6 +29,7 @@ struct app {
 	struct embed_store *embed;
 	struct metrics *metrics;
 	struct static_files *static_files;
+	struct service_notify *notify;
 	struct api api;
 	struct event *sigterm;
 	struct event *sigint;
@@ -73,6 +75,7 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	}
 	log_info("stopping signal=%d in-flight=%zu", (int)sig,
 	         server_inflight(app->server));
+	service_notify_stopping(app->notify);
 	evtimer_add(app->drain_timer, &drain);
 	server_stop(app->server, on_drained, app);
 }
@@ -172,6 +175,10 @@ app_start(struct app *app, const struct config *cfg)
 		return false;
 	evsignal_add(app->sigterm, NULL);
 	evsignal_add(app->sigint, NULL);
+	app->notify = service_notify_create(app->base);
+	if (app->notify == NULL)
+		return false;
+	service_notify_ready(app->notify);
 	return true;
 }
 
@@ -195,6 +202,7 @@ app_finish(struct app *app)
 	static_files_destroy(app->static_files);
 	server_destroy(app->server);
 	metrics_destroy(app->metrics);
+	service_notify_destroy(app->notify);
 	if (app->dns != NULL)
 		evdns_base_free(app->dns, 0);
 	if (app->sigterm != NULL)

@@ -12,7 +12,10 @@
 #include "http/cookie.h"
 #include "session/origin.h"
 
-#define DEFAULT_CONFIG_FILE   "config.env"
+/* Without --config: the working directory's file (development), else
+ * the installed one; each read only when it exists (SPEC §3, §12). */
+#define LOCAL_CONFIG_FILE     "config.env"
+#define INSTALLED_CONFIG_FILE IFRAME_AUTH_CONFIG_FILE
 #define CONFIG_FILE_MAX_LINES 512
 #define CONFIG_FILE_MAX_BYTES ((size_t)256 << 10)
 /* Descriptors kept back from MAX_CONNECTIONS for Redis, the listener,
@@ -84,8 +87,8 @@ static const struct key keys[] = {
         false, "CSP frame-ancestors of the iframe page"),
     STR("PUBLIC_BASE_URL", public_base_url, "", check_base_url, false,
         "when set, iframe_url is absolute: PUBLIC_BASE_URL + path"),
-    STR("STATIC_DIR", static_dir, "static", check_not_empty, false,
-        "where the static files are"),
+    STR("STATIC_DIR", static_dir, IFRAME_AUTH_STATIC_DIR, check_not_empty,
+        false, "where the static files are"),
     INT("HTTP_IDLE_TIMEOUT_SECONDS", http_idle_timeout_seconds, "10", 1, 3600,
         "idle keep-alive connections are closed after this"),
     INT("HTTP_REQUEST_TIMEOUT_SECONDS", http_request_timeout_seconds, "10", 1,
@@ -537,8 +540,14 @@ config_load(struct config *cfg, const char *file, char *err, size_t errlen)
 	bool ok;
 
 	memset(cfg, 0, sizeof(*cfg));
-	ok = read_file(&fv, file != NULL ? file : DEFAULT_CONFIG_FILE,
-	               file != NULL, err, errlen);
+	if (file != NULL) {
+		ok = read_file(&fv, file, true, err, errlen);
+	} else {
+		ok = read_file(&fv, LOCAL_CONFIG_FILE, false, err, errlen);
+		if (ok && fv.buf == NULL)
+			ok = read_file(&fv, INSTALLED_CONFIG_FILE, false, err,
+			               errlen);
+	}
 	for (size_t i = 0; ok && i < KEY_COUNT; i++) {
 		const struct key *k = &keys[i];
 		struct source src;

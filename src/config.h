@@ -48,8 +48,9 @@ struct config {
 };
 
 /*
- * Fills cfg.  file is the --config path, or NULL for the default
- * "./config.env", which is read only when it exists; a file named
+ * Fills cfg.  file is the --config path, or NULL for the defaults:
+ * "./config.env" when it exists, else the installed
+ * SYSCONFDIR/iframe-auth/config.env when it exists; a file named
  * explicitly must exist.  On failure returns false and writes a one-line
  * reason naming the key (or the file and line) into err.
  */

@@ -15,7 +15,8 @@ usage(FILE *out)
 	        "\n"
 	        "  --config FILE  read KEY=VALUE settings from FILE for keys\n"
 	        "                 the environment does not set (default:\n"
-	        "                 ./config.env when it exists)\n"
+	        "                 ./config.env when it exists, else\n"
+	        "                 " IFRAME_AUTH_CONFIG_FILE " when it exists)\n"
 	        "  --help         show this help\n"
 	        "  --version      print the version\n"
 	        "\n");

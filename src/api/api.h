@@ -53,6 +53,7 @@ void admin_revoke(struct http_call *call);
 void admin_revoke_user(struct http_call *call);
 bool admin_covers_user_sessions(const void *ctx, const char *path);
 void metrics_page(struct http_call *call);
+void openapi_get(struct http_call *call);
 void static_serve(struct http_call *call);
 bool static_covers(const void *ctx, const char *path);
 

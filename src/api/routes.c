@@ -23,6 +23,10 @@ const struct route api_routes[] = {
      .path = "/metrics",
      .name = "metrics",
      .handler = metrics_page},
+    {.methods = HTTP_GET,
+     .path = "/openapi.json",
+     .name = "openapi",
+     .handler = openapi_get},
     /* Not behind the Redis guard: it reports the link's state itself. */
     {.methods = HTTP_GET,
      .path = "/auth/redis-health",

@@ -21,6 +21,10 @@ take_user_id(struct json_object *v, struct create_request *out)
 	len = (size_t)json_object_get_string_len(v);
 	if (!user_id_valid(s, len))
 		return false;
+	/* X-Auth-User carries it as a header value, whose edges every
+	 * parser strips: " admin" would reach the app as "admin". */
+	if (len > 0 && (s[0] == ' ' || s[len - 1] == ' '))
+		return false;
 	memcpy(out->user_id, s, len);
 	out->user_id[len] = '\0';
 	out->has_user_id = true;
@@ -191,7 +195,8 @@ create_request_parse(const char *body, size_t len,
 			if (!ok)
 				snprintf(detail, detail_len,
 				         "user_id: must be a string of at most "
-				         "%d bytes without control characters",
+				         "%d bytes without control characters "
+				         "or a space at either end",
 				         USER_ID_MAX);
 		} else if (strcmp(key, "metadata") == 0) {
 			ok = take_metadata(value, out);

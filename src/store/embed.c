@@ -12,8 +12,10 @@
  * its absolute expiry (deleted now), 4: not a record of ours, 5: its user
  * was revoked since it was opened (user_gen.h; left as it is, not slid),
  * otherwise the record.  Redis's own clock decides, as it does for the TTL; a
- * key whose TTL ran out is simply gone (0).  Extending a TTL allocates nothing,
- * so it may run under OOM. */
+ * key whose TTL ran out is simply gone (0).  The new expiry is an absolute
+ * time: a relative one counts from when PEXPIRE runs, after TIME, and could
+ * reach past the absolute end.  Extending a TTL allocates nothing, so it may
+ * run under OOM. */
 static const char verify_lua[] =
     "#!lua flags=allow-oom\n" USER_GEN_LUA
     "local v = redis.call('GET', KEYS[1])\n"
@@ -21,8 +23,8 @@ static const char verify_lua[] =
     "local at = tonumber(string.match(v, '^" EMBED_RECORD_HEAD "(%d+),'))\n"
     "if not at then return 4 end\n"
     "local t = redis.call('TIME')\n"
-    "local left = at * 1000 - (t[1] * 1000 + math.floor(t[2] / 1000))\n"
-    "if left <= 0 then\n"
+    "local now = t[1] * 1000 + math.floor(t[2] / 1000)\n"
+    "if at * 1000 <= now then\n"
     "  redis.call('DEL', KEYS[1])\n"
     "  return 2\n"
     "end\n"
@@ -39,8 +41,8 @@ static const char verify_lua[] =
     "  uid, gen = r.user_id, r.generation\n"
     "end\n"
     "if type(uid) == 'string' and user_revoked(uid, gen) then return 5 end\n"
-    "redis.call('PEXPIRE', KEYS[1], math.min(tonumber(ARGV[1]) * 1000, "
-    "left))\n"
+    "redis.call('PEXPIREAT', KEYS[1], math.min(now + tonumber(ARGV[1]) * "
+    "1000, at * 1000))\n"
     "return v\n";
 
 struct embed_store {

@@ -435,12 +435,15 @@ static const char validate_lua[] =
      * expires_at (allowed_origins, user_id, return_to, metadata, ...), or,
      * of any other record, user_id and return_to when strings,
      * allowed_origins when an array and metadata when an object, their text
-     * as the record has it. */
-    "local left = ARGV[3] * 1000 - (t[1] * 1000 + math.floor(t[2] / 1000))\n"
+     * as the record has it.  The expiry is an absolute time: a relative
+     * one counts from when SET runs, after TIME, and could reach past the
+     * absolute end. */
+    "local now = t[1] * 1000 + math.floor(t[2] / 1000)\n"
     "redis.call('SET', KEYS[3], '" EMBED_RECORD_HEAD "' .. ARGV[3] ..\n"
     "  ',\"session_id\":' .. sid .. ',\"created_at\":\"' .. ARGV[1] ..\n"
     "  '\",\"expires_at\":\"' .. ARGV[4] .. '\",\"generation\":' .. gen ..\n"
-    "  tail .. '}', 'PX', math.max(1, math.min(ARGV[5] * 1000, left)))\n"
+    "  tail .. '}', 'PXAT',\n"
+    "  math.max(now + 1, math.min(now + ARGV[5] * 1000, ARGV[3] * 1000)))\n"
     "-- The one place where a session is marked used.\n"
     "redis.call('SET', KEYS[1], nv, 'KEEPTTL')\n"
     "redis.call('HINCRBY', KEYS[2], 'total_used', 1)\n"

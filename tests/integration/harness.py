@@ -1,8 +1,10 @@
 """Black-box test harness: a real redis-server and the real iframe-auth
 binary, each on a free loopback port, cleaned up after every test.
 
-Only the Python standard library is used, so the tests need nothing
-beyond Debian's python3.
+Besides the Python standard library, only python3-yaml and
+python3-jsonschema (Debian packages), for contract.py: every response a
+test receives through Service.request is checked against
+docs/openapi.yaml.
 """
 
 import ctypes
@@ -16,6 +18,8 @@ import subprocess
 import tempfile
 import time
 import unittest
+
+import contract
 
 def _die_with_parent():
     """Child processes get SIGKILL when the test process dies, so that a
@@ -100,7 +104,14 @@ class RedisClient:
         return b"".join(out)
 
     def call(self, *args):
+        self.send(*args)
+        return self.read_reply()
+
+    def send(self, *args):
+        """Sends one command without waiting for its reply (read_reply)."""
         self.sock.sendall(self._encode(args))
+
+    def read_reply(self):
         return _read_reply(self.file)
 
     def pipeline(self, commands):
@@ -184,6 +195,7 @@ class Service:
 
     def __init__(self, workdir, env=None):
         self.workdir = workdir
+        self.bin = BIN
         self.port = free_port()
         self.env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -205,7 +217,7 @@ class Service:
 
     def start(self, args=(), wait=True, timeout=10):
         self.log_file = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(self.wrapper + [BIN] + list(args), env=self.env,
+        self.proc = subprocess.Popen(self.wrapper + [self.bin] + list(args), env=self.env,
                                      cwd=self.workdir,
                                      stdout=self.log_file,
                                      stderr=subprocess.STDOUT,
@@ -234,10 +246,16 @@ class Service:
             conn.request(method, path, body=body, headers=headers or {})
             r = conn.getresponse()
             data = r.read()
-            return Response(r.status, {k.lower(): v for k, v in
-                                       r.getheaders()}, data)
+            response = Response(r.status, {k.lower(): v for k, v in
+                                           r.getheaders()}, data)
         finally:
             conn.close()
+        # Every response a test receives must be one docs/openapi.yaml
+        # allows (contract.py).
+        contract.check_response(method, path, response.status,
+                                response.headers, response.body,
+                                self.env.get("STATIC_DIR"))
+        return response
 
     def get(self, path, **kw):
         return self.request("GET", path, **kw)
@@ -337,6 +355,17 @@ class ServiceTest(unittest.TestCase):
             except OSError:
                 return False
         return wait_until(ok, timeout, 0.05)
+
+    def wait_pending(self, svc, count, timeout):
+        """Waits until count requests wait on Redis (its /metrics): what
+        a test that has sent them must see before it goes on."""
+        def pending():
+            for line in svc.get("/metrics").body.decode().splitlines():
+                if line.startswith("iframe_auth_redis_pending "):
+                    return int(line.split()[1])
+            raise AssertionError("no iframe_auth_redis_pending in /metrics")
+        self.assertTrue(wait_until(lambda: pending() == count, timeout),
+                        "not %d requests waiting on Redis" % count)
 
     def assertJsonResponse(self, r, status):
         self.assertEqual(r.status, status, r.body)

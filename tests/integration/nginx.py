@@ -118,6 +118,10 @@ def command(directory, conf):
             "-c", conf, "-g", "daemon off; pid %s/nginx.pid;" % directory]
 
 
+class PortTaken(Exception):
+    """nginx's port was taken by another process."""
+
+
 class Nginx:
     """A private nginx for one test, on a free port, stopped by stop()."""
 
@@ -129,12 +133,28 @@ class Nginx:
         self.proc = None
 
     def start(self, timeout=10):
+        """Starts nginx; PortTaken when another process has its port (a
+        free_port() race with a parallel test), so that the caller can
+        try another."""
         self.proc = subprocess.Popen(command(self.directory, self.conf),
                                      stdout=subprocess.DEVNULL,
                                      stderr=subprocess.STDOUT,
                                      preexec_fn=_die_with_parent)
 
-        if not wait_until(lambda: listening(self.proc, self.port, self.errors), timeout):
+        # nginx writes its pid file only once it has bound its port: a
+        # connection accepted before that is another process's.
+        pid_file = os.path.join(self.directory, "nginx.pid")
+
+        def ready():
+            if "Address already in use" in self.errors():
+                raise PortTaken(self.port)
+            return os.path.exists(pid_file) and listening(self.proc, self.port, self.errors)
+        try:
+            started = wait_until(ready, timeout)
+        except PortTaken:
+            self.stop()
+            raise
+        if not started:
             raise RuntimeError("nginx did not start:\n" + self.errors())
         return self
 
@@ -195,9 +215,19 @@ class NginxServiceTest(ServiceTest):
         self.svc = self.service(env)
         self.assertTrue(self.wait_healthy(self.svc))
         self.app = App()
-        self.nginx = Nginx(os.path.join(self.workdir, "nginx"), free_port(),
-                           self.svc.port, self.app.port).start()
+        self.nginx = self.start_nginx(free_port)
         self.tls = ssl.create_default_context(cafile=os.path.join(self.nginx.directory, "tls.crt"))
+
+    def start_nginx(self, port, attempts=3):
+        """nginx on port(), another one each time one is taken; port() may
+        start the service (self.svc) that nginx is to proxy."""
+        for attempt in range(attempts):
+            directory = os.path.join(self.workdir, "nginx-%d" % attempt)
+            try:
+                return Nginx(directory, port(), self.svc.port, self.app.port).start()
+            except PortTaken:
+                if attempt == attempts - 1:
+                    raise
 
     def via_nginx(self, method, path, headers=None, body=None, timeout=15):
         conn = http.client.HTTPSConnection("127.0.0.1", self.nginx.port,

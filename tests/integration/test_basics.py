@@ -97,7 +97,7 @@ class Basics(ServiceTest):
             result["r"] = svc.get("/auth/redis-health", timeout=10)
         t = threading.Thread(target=slow)
         t.start()
-        time.sleep(0.3)
+        self.wait_pending(svc, 1, 1.0)
         started = time.monotonic()
         svc.send_signal(signal.SIGTERM)
         # The listener closes at once...
@@ -123,7 +123,7 @@ class Basics(ServiceTest):
         try:
             stuck = socket.create_connection(("127.0.0.1", svc.port))
             stuck.sendall(b"GET /auth/redis-health HTTP/1.1\r\nHost: x\r\n\r\n")
-            time.sleep(0.3)
+            self.wait_pending(svc, 1, 10)
             started = time.monotonic()
             self.assertEqual(svc.stop(signal.SIGTERM, timeout=15), 0)
             took = time.monotonic() - started

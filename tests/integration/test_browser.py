@@ -20,6 +20,14 @@ from harness import ServiceTest, free_port, main, wait_until  # noqa: E402
 
 ARTIFACT_DIR = os.environ.get("IFRAME_AUTH_ARTIFACTS",
                               os.path.join(os.getcwd(), "artifacts"))
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+DEMO_HOST_PAGE = os.path.join(REPO, "scripts", "demo_host.html")
+
+# A page that pretends to be iframe-auth: framed by the host, it posts a
+# well-formed message from the wrong origin.
+FORGED_PAGE = b"""<!doctype html><meta charset="utf-8"><script>
+parent.postMessage({type: "iframe-auth", status: "authenticated", user_id: "mallory"}, "*");
+</script>"""
 
 HOST_PAGE = """<!doctype html>
 <html><head><meta charset="utf-8"><title>Host</title></head>
@@ -42,20 +50,26 @@ class HostSite:
     """A second origin: serves the host page and collects its reports:
     the messages it hears, and that it loaded."""
 
-    def __init__(self):
+    def __init__(self, page=None):
+        """page(src) makes the host page for an iframe_url; by default one
+        that reports every message to this server."""
         self.reports = []
         self.loads = []
         self.port = free_port()
+        page = page or (lambda src: HOST_PAGE % html.escape(src, quote=True))
         site = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self):
-                query = urllib.parse.parse_qs(urllib.parse.urlparse(self.path).query)
-                if "src" not in query:  # e.g. /favicon.ico
+                url = urllib.parse.urlparse(self.path)
+                query = urllib.parse.parse_qs(url.query)
+                if url.path == "/forge":
+                    body = FORGED_PAGE
+                elif "src" not in query:  # e.g. /favicon.ico
                     self.send_error(404)
                     return
-                src = query["src"][0]
-                body = (HOST_PAGE % html.escape(src, quote=True)).encode()
+                else:
+                    body = page(query["src"][0]).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "text/html; charset=utf-8")
                 self.send_header("Content-Length", str(len(body)))
@@ -101,6 +115,8 @@ class Browser(ServiceTest):
         }, start=False)
         self.svc.port = svc_port
         self.svc.start()
+        # It answers before its Redis link is up; sessions need the link.
+        self.assertTrue(self.wait_healthy(self.svc))
         self.chrome = Chromium()
 
     def tearDown(self):
@@ -226,6 +242,77 @@ class Browser(ServiceTest):
                                                % (self.svc.port, query)}, session=tab)
             state = "used" if query.endswith(session["session_id"]) else "invalid"
             self.assertFalse(self.wait_state(tab, state)["overflow"])
+
+
+class DemoHost(ServiceTest):
+    """The demo's host page (scripts/demo_host.html), built on
+    static/client/embed.js, in Chromium."""
+
+    def setUp(self):
+        self.assertIsNotNone(find_chromium(), "chromium is not installed (scripts/setup.sh installs it)")
+        super().setUp()
+        svc_port = free_port()
+        self.service_origin = "http://127.0.0.1:%d" % svc_port
+        with open(DEMO_HOST_PAGE) as f:
+            template = f.read()
+        self.host = HostSite(lambda src: template
+                             .replace("@HOST_ORIGIN@", self.host.origin())
+                             .replace("@SERVICE_ORIGIN@", self.service_origin)
+                             .replace("@IFRAME_URL@", src))
+        self.svc = self.service({
+            "PORT": str(svc_port),
+            "FRAME_ANCESTORS": self.host.origin(),
+            "PUBLIC_BASE_URL": self.service_origin,
+        }, start=False)
+        self.svc.port = svc_port
+        self.svc.start()
+        self.chrome = Chromium()
+
+    def tearDown(self):
+        self.chrome.close()
+        self.host.close()
+        super().tearDown()
+
+    def log(self, tab):
+        """What embed.js handed to the page's callbacks, one per line."""
+        text = self.chrome.evaluate(tab, 'document.getElementById("log").textContent')
+        return [line for line in (text or "").split("\n") if line]
+
+    def test_callbacks_hear_the_iframe_and_nothing_else(self):
+        r = self.svc.request("POST", "/auth/create-session",
+                             body=json.dumps({"user_id": "demo-user"}))
+        session = r.json()
+        tab = self.chrome.open(self.host.url(session["iframe_url"]))
+        self.assertTrue(wait_until(lambda: self.log(tab), 20, 0.1), "no callback ran")
+        kind, _, message = self.log(tab)[0].partition(": ")
+        self.assertEqual(kind, "authenticated")
+        message = json.loads(message)
+        self.assertEqual(message["user_id"], "demo-user")
+        self.assertEqual(message["session_id"], session["session_id"])
+        # embed.js made the iframe, from iframeUrl.
+        self.assertEqual(self.chrome.evaluate(
+            tab, 'document.querySelector("#frame iframe").src'), session["iframe_url"])
+
+        # Three messages embed.js must not pass on, each seen by a plain
+        # listener first: from a page of the host's own origin, from the
+        # host window itself, and from the service's origin but another
+        # window (a second iframe page, which says "invalid").
+        self.chrome.evaluate(tab, """window.seen = [];
+            addEventListener("message", function (e) { seen.push(e.origin); });
+            var forged = document.createElement("iframe");
+            forged.src = "/forge";
+            document.body.appendChild(forged);
+            postMessage({type: "iframe-auth", status: "invalid", reason: "self"}, "*");
+            var other = document.createElement("iframe");
+            other.src = "%s/client/iframe.html";
+            document.body.appendChild(other);
+            true""" % self.service_origin)
+        self.assertTrue(wait_until(
+            lambda: len(self.chrome.evaluate(tab, "seen") or []) >= 3, 20, 0.1),
+            self.chrome.evaluate(tab, "seen"))
+        self.assertEqual(sorted(self.chrome.evaluate(tab, "seen")),
+                         sorted([self.host.origin()] * 2 + [self.service_origin]))
+        self.assertEqual(len(self.log(tab)), 1, self.log(tab))
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ import time
 sys.path.insert(0, os.path.dirname(__file__))
 from browser import Chromium, find_chromium  # noqa: E402
 from harness import free_port, main, wait_until  # noqa: E402
-from nginx import COOKIE, App, Nginx, NginxServiceTest  # noqa: E402
+from nginx import COOKIE, App, NginxServiceTest  # noqa: E402
 from test_browser import ARTIFACT_DIR, HostSite  # noqa: E402
 
 
@@ -33,14 +33,17 @@ class BrowserThroughNginx(NginxServiceTest):
         super().tearDown()
 
     def stack_for_browser(self):
-        # nginx's port first: the service names it in iframe_url.
-        nginx_port = free_port()
-        self.svc = self.service({"FRAME_ANCESTORS": self.host.origin(),
-                                 "PUBLIC_BASE_URL": "https://127.0.0.1:%d" % nginx_port})
-        self.assertTrue(self.wait_healthy(self.svc))
         self.app = App()
-        self.nginx = Nginx(os.path.join(self.workdir, "nginx"), nginx_port,
-                           self.svc.port, self.app.port).start()
+
+        def port_named_by_a_service():
+            # nginx's port first: the service names it in iframe_url, so
+            # each port tried gets a service of its own.
+            nginx_port = free_port()
+            self.svc = self.service({"FRAME_ANCESTORS": self.host.origin(),
+                                     "PUBLIC_BASE_URL": "https://127.0.0.1:%d" % nginx_port})
+            self.assertTrue(self.wait_healthy(self.svc))
+            return nginx_port
+        self.nginx = self.start_nginx(port_named_by_a_service)
         self.chrome = Chromium(["--ignore-certificate-errors-spki-list=" + self.nginx.spki])
 
     def frame_eval(self, expression):

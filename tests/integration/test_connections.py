@@ -175,13 +175,14 @@ class Connections(ServiceTest):
         # to make room, so accepting pauses until one closes.
         svc = self.service({"MAX_CONNECTIONS": "5", "HTTP_IDLE_TIMEOUT_SECONDS": "30"})
         held = [self.busy(svc) for _ in range(5)]
-        time.sleep(0.3)
+        # All five accepted (however busy the machine) before the next.
+        self.assertTrue(wait_until(
+            lambda: "connection limit reached" in svc.logs(), 5))
         waiting = self.connect(svc)  # queued by the kernel, not accepted
         waiting.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         waiting.settimeout(0.7)
         with self.assertRaises(socket.timeout):
             waiting.recv(4096)
-        self.assertIn("connection limit reached", svc.logs())
         held.pop().close()
         waiting.settimeout(3)
         self.assertIn(b"200 OK", waiting.recv(4096))
@@ -226,7 +227,8 @@ class Connections(ServiceTest):
         # connection goes idle, the waiting client gets its place.
         svc = self.service({"MAX_CONNECTIONS": "3", "HTTP_IDLE_TIMEOUT_SECONDS": "30"})
         held = [self.busy(svc) for _ in range(3)]
-        time.sleep(0.3)
+        self.assertTrue(wait_until(
+            lambda: "connection limit reached" in svc.logs(), 5))
         waiting = self.connect(svc)
         waiting.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         waiting.settimeout(0.5)

@@ -57,6 +57,9 @@ class Framing(ServiceTest):
     def setUp(self):
         super().setUp()
         self.svc = self.service()
+        # The service answers before its Redis link is up; the requests
+        # that create sessions need it.
+        self.assertTrue(self.wait_healthy(self.svc))
         self.case = 0
 
     def exchange(self, data, timeout=5):

@@ -13,6 +13,8 @@ class HttpLimits(ServiceTest):
     def setUp(self):
         super().setUp()
         self.svc = self.service()
+        # It answers before its Redis link is up; sessions need the link.
+        self.assertTrue(self.wait_healthy(self.svc))
 
     def exchange(self, data):
         """Sends data on one connection; returns (reply bytes, closed)."""

@@ -36,6 +36,24 @@ class NginxTest(NginxServiceTest):
                                         "X-Auth-User": "mallory",
                                         "X-Auth-Metadata": "e30"})
         self.assertEqual((user, json.loads(metadata)), ("alice", {"team": "blue", "n": 1}))
+        # Nor do the other two X-Auth-* headers of verify: the app gets
+        # verify's own, whatever the client sends.
+        status, h, body = self.via_nginx("GET", "/app/", {
+            "Authorization": "Bearer " + token, "X-Auth-Session": "forged",
+            "X-Auth-Expires": "2099-01-01T00:00:00Z"})
+        self.assertEqual(status, 200, body)
+        verified = self.svc.request("GET", "/auth/verify",
+                                    headers={"Authorization": "Bearer " + token}).json()
+        self.assertIn('data-session="%s"' % verified["session_id"], body)
+        self.assertIn('data-expires="%s"' % verified["expires_at"], body)
+        # The largest metadata create-session takes (4 KiB serialized)
+        # fits in what nginx reads of verify's answer.
+        largest = {"x": "a" * (4096 - len('{"x":""}'))}
+        user, metadata = self.app_user({"Authorization": "Bearer " + self.redeem("bob", largest)})
+        self.assertEqual((user, json.loads(metadata)), ("bob", largest))
+        # A user_id beyond ASCII reaches the app as its UTF-8 bytes.
+        user, _ = self.app_user({"Authorization": "Bearer " + self.redeem("café")})
+        self.assertEqual(user, "café")
         # A session without a user: no X-Auth-User, even a forged one.
         anonymous = self.redeem(None)
         self.assertEqual(self.app_user({"Authorization": "Bearer " + anonymous,

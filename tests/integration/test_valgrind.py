@@ -116,7 +116,11 @@ class Valgrind(ServiceTest):
                 late.start()
                 self.assertTrue(wait_until(lambda: up() is False, 10, 0.01))
                 if end == "exit":
+                    # The second only once the first is heard: two
+                    # pending SIGTERMs are one signal.
                     svc.proc.send_signal(signal.SIGTERM)
+                    self.assertTrue(wait_until(
+                        lambda: "stopping signal" in svc.logs(), 30, 0.01))
                     svc.proc.send_signal(signal.SIGTERM)
                     self.assertEqual(svc.stop(), 0)
                 elif end == "deadline":

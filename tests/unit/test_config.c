@@ -80,7 +80,7 @@ Test(config, defaults)
 	cr_expect_str_eq(cfg.api_key, "");
 	cr_expect_str_eq(cfg.frame_ancestors, "'self'");
 	cr_expect_str_eq(cfg.public_base_url, "");
-	cr_expect_str_eq(cfg.static_dir, "static");
+	cr_expect_str_eq(cfg.static_dir, IFRAME_AUTH_STATIC_DIR);
 	cr_expect_eq(cfg.http_idle_timeout_seconds, 10);
 	cr_expect_eq(cfg.http_request_timeout_seconds, 10);
 	cr_expect_eq(cfg.max_connections, config_default_max_connections());

@@ -202,6 +202,18 @@ Test(create_request, user_id_with_escaped_control_characters_is_invalid)
 	expect_invalid("{\"user_id\":\"a\\u007fb\"}", "user_id");
 }
 
+Test(create_request, user_id_with_a_space_at_either_end_is_invalid)
+{
+	/* X-Auth-User carries it as a header value, whose edges every
+	 * parser strips: " admin" would reach the app as "admin". */
+	expect_invalid("{\"user_id\":\" admin\"}", "user_id: must be a string");
+	expect_invalid("{\"user_id\":\"admin \"}", "user_id: must be a string");
+	expect_invalid("{\"user_id\":\" \"}", "user_id: must be a string");
+	cr_expect_eq(parse("{\"user_id\":\"a b\"}"), CREATE_PARSE_OK,
+	             "detail: %s", detail);
+	create_request_finish(&req);
+}
+
 Test(create_request, numbers_must_be_finite_json)
 {
 	expect_invalid("{\"metadata\":{\"a\":NaN}}", "body");
