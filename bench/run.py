@@ -1,8 +1,9 @@
 """Runs the benchmark of bench/run.sh: the service against the bare evhttp
 ceiling and the one-round-trip ceiling, interleaved (service, bare,
 one-rtt, service, bare, one-rtt, ...) so that a noisy machine hits all
-three alike; then memory and the status walk.  Writes
-docs/bench-results.md and prints it.
+three alike; then session-status, the exact walk and memory.  Writes
+docs/bench-results.md (docs/bench-results-pinned.md with BENCH_PIN=1)
+and prints it.
 
 `run.py BUILD min-replicas` measures only what REDIS_MIN_REPLICAS=1 costs
 validate-session, against a local replica, interleaved with
@@ -29,16 +30,22 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "integ
 from harness import RedisClient, free_port, wait_until  # noqa: E402
 
 BUILD = sys.argv[1] if len(sys.argv) > 1 else "build-release"
+# BENCH_PIN=1: the servers (service and baselines) on CPU 0, Redis and wrk
+# on CPU 1, so that a server and Redis never fight for one core.
+PIN = os.environ.get("BENCH_PIN") == "1"
+SERVER_CPU = ["taskset", "-c", "0"] if PIN else []
+CLIENT_CPU = ["taskset", "-c", "1"] if PIN else []
 SECONDS = int(os.environ.get("BENCH_SECONDS", "3"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "2"))
 CONNS = (1, 16, 256)
 # BENCH_ONLY=verify: only the scenarios whose names start with it, printed
-# and not written to docs/bench-results.md, without the extra figures.
+# and not written to docs/bench-results.md, without the extra figures;
+# BENCH_ONLY=status: only session-status and the exact walk, printed.
 ONLY = os.environ.get("BENCH_ONLY")
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 RECORD = ('{"used":false,"iframe_opened":false,"session_id":"%s",'
-          '"created_at":"2026-11-22T10:00:00Z","expires_at":"2026-11-22T11:00:00Z"}')
+          '"created_at":"2026-11-22T10:00:00Z","expires_at":"%s"}')
 
 
 def start(args, env=None):
@@ -76,7 +83,7 @@ def cpu_seconds(pid):
 
 
 def wrk(port, path, conns, script=None, script_args=(), db=None, pid=None):
-    args = ["wrk", "-t", "2" if conns > 1 else "1", "-c", str(conns),
+    args = CLIENT_CPU + ["wrk", "-t", "2" if conns > 1 else "1", "-c", str(conns),
             "-d", "%ds" % SECONDS, "--latency", "--timeout", "5s"]
     if script:
         args += ["-s", os.path.join(HERE, script)]
@@ -109,7 +116,7 @@ class Bench:
         resource.setrlimit(resource.RLIMIT_NOFILE, (20000, 20000))
         self.dir = tempfile.mkdtemp(prefix="iframe-auth-bench-")
         self.redis_port = free_port()
-        self.redis = start(["redis-server", "--port", str(self.redis_port),
+        self.redis = start(CLIENT_CPU + ["redis-server", "--port", str(self.redis_port),
                             "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
                             "--dir", self.dir])
         time.sleep(0.3)
@@ -125,7 +132,7 @@ class Bench:
                "LOG_LEVEL": "ERROR", "MAX_SESSIONS": "100000000",
                "STATIC_DIR": os.path.join(ROOT, "static")}
         env.update(extra or {})
-        self.procs[name] = start([os.path.join(BUILD, "iframe-auth")], env)
+        self.procs[name] = start(SERVER_CPU + [os.path.join(BUILD, "iframe-auth")], env)
         self.ports[name] = port
         wait_http(port, "/healthz")
         wait_until(lambda: self._healthy(port), 5)
@@ -138,7 +145,7 @@ class Bench:
     def start_baselines(self):
         for name, args in (("bare", []), ("one_rtt", [str(self.redis_port)])):
             port = free_port()
-            self.procs[name] = start([os.path.join(BUILD, "bench", "bench-" + name.replace("_", "-")),
+            self.procs[name] = start(SERVER_CPU + [os.path.join(BUILD, "bench", "bench-" + name.replace("_", "-")),
                                       str(port)] + args)
             self.ports[name] = port
             wait_http(port)
@@ -148,14 +155,26 @@ class Bench:
         p.send_signal(signal.SIGTERM)
         p.wait(10)
 
-    def insert_sessions(self, n, used=False):
+    def insert_sessions(self, n, adopt=False):
+        """n live sessions in the service's layout, written straight into
+        Redis; adopt: counted too, by one exact walk."""
         ids = [str(uuid.uuid4()) for _ in range(n)]
+        expires = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(
+            int(self.db.call("TIME")[0]) + 3600))
         for i in range(0, n, 5000):
-            self.db.pipeline([("SET", "auth_session:" + sid,
-                               RECORD % sid if not used else
-                               RECORD.replace('{"used":false', '{"used":true') % sid,
+            self.db.pipeline([("SET", "auth_session:" + sid, RECORD % (sid, expires),
                                "EX", 3600) for sid in ids[i:i + 5000]])
+        if adopt:
+            self.status(exact=True)
         return ids
+
+    def status(self, exact=False):
+        """One status request; (its body, ms)."""
+        c = http.client.HTTPConnection("127.0.0.1", self.ports["service"], timeout=120)
+        t = time.monotonic()
+        c.request("GET", "/auth/session-status" + ("?exact=true" if exact else ""))
+        body = json.loads(c.getresponse().read())
+        return body, (time.monotonic() - t) * 1000
 
     def insert_embed_session(self):
         """One live embed session as validate opens it; its token."""
@@ -230,51 +249,14 @@ def main():
                         b, "/auth/redis-health", conns))):
                 if not ONLY or name.startswith(ONLY):
                     results.append((name, conns, run()))
-        if ONLY:
+        if ONLY and ONLY != "status":
             print_table(results)
             return
-        b.db.call("FLUSHALL")
-        b.insert_sessions(1000)
-        for conns in CONNS:
-            results.append(("session-status, 1 000 sessions", conns,
-                            scenario(b, "/auth/session-status", conns)))
-        b.insert_sessions(99000)
-        for conns in CONNS:
-            results.append(("session-status, 100 000 sessions", conns,
-                            scenario(b, "/auth/session-status", conns)))
-
-        # One status walk over 100 000 sessions, timed alone.
-        walks = []
-        for _ in range(5):
-            c = http.client.HTTPConnection("127.0.0.1", b.ports["service"], timeout=30)
-            t = time.monotonic()
-            c.request("GET", "/auth/session-status")
-            c.getresponse().read()
-            walks.append((time.monotonic() - t) * 1000)
-        walk_ms = sorted(walks)[len(walks) // 2]
-
-        # Validate p99 with a status walk always running alongside.
-        stop = threading.Event()
-
-        def walker():
-            c = http.client.HTTPConnection("127.0.0.1", b.ports["service"], timeout=30)
-            while not stop.is_set():
-                c.request("GET", "/auth/session-status")
-                c.getresponse().read()
-        # Alone: a pool of fresh sessions, removed afterwards.  During:
-        # the walk is over exactly 100 000 sessions, which are also the
-        # pool the validations redeem.
-        b.db.call("FLUSHALL")
-        alone = wrk(b.ports["service"], "", 16, "validate.lua", prepare_validate())
-        b.db.call("FLUSHALL")
-        ids = b.insert_sessions(100000)
-        with open(ids_file, "w") as f:
-            f.write("\n".join(ids) + "\n")
-        t = threading.Thread(target=walker)
-        t.start()
-        during = wrk(b.ports["service"], "", 16, "validate.lua", (ids_file, "2"))
-        stop.set()
-        t.join()
+        figures = status_part(b, results, prepare_validate, ids_file)
+        if ONLY:
+            print_table(results)
+            print("\n".join(figures))
+            return
 
         # RSS with 10 000 idle connections.
         idle = [socket.create_connection(("127.0.0.1", b.ports["service"])) for _ in range(10000)]
@@ -307,9 +289,7 @@ def main():
     lines.append("")
     lines.append("| figure | value |")
     lines.append("|---|---|")
-    lines.append("| session-status, one walk over 100 000 sessions (median of 5) | %.0f ms |" % walk_ms)
-    lines.append("| validate p99 at 16 conns, alone / with walks running | %.2f ms / %.2f ms (× %.2f) |" % (
-        alone["p99"], during["p99"], during["p99"] / alone["p99"]))
+    lines += figures
     lines.append("| service RSS with 10 000 idle connections | %.1f MB |" % (rss_idle / 1024))
     lines.append("| service peak RSS (whole run) | %.1f MB |" % (peak / 1024))
     lines.append("| Redis memory per session (%d creates through the API, cap accounting on) | %.0f B |" % (
@@ -318,9 +298,63 @@ def main():
         lines.append("")
         lines.append("**Some runs had non-2xx answers or timeouts: marked invalid.**")
     report = "\n".join(lines) + "\n"
-    with open(os.path.join(ROOT, "docs", "bench-results.md"), "w") as f:
+    name = "bench-results-pinned.md" if PIN else "bench-results.md"
+    with open(os.path.join(ROOT, "docs", name), "w") as f:
         f.write(report)
     print(report)
+
+
+def status_part(b, results, prepare_validate, ids_file):
+    """session-status from the counters at 100 000 and 1 000 000 sessions,
+    the exact walk over 100 000, and validate's p99 alone and with exact
+    walks running back to back.  The figures' table rows."""
+    figures = []
+    b.db.call("FLUSHALL")
+    b.insert_sessions(100000, adopt=True)
+    for n, label in ((100000, "100 000"), (1000000, "1 000 000")):
+        if n > 100000:
+            b.insert_sessions(n - 100000, adopt=True)
+        body, _ = b.status()
+        assert body["total_sessions"] == n, body
+        for conns in CONNS:
+            results.append(("session-status, %s sessions" % label, conns,
+                            scenario(b, "/auth/session-status", conns)))
+        # One request at a time, as a monitor asks.
+        single = sorted(b.status()[1] for _ in range(200))
+        figures.append("| session-status from the counters, one request at a time, "
+                       "%s sessions (Python client) | %.2f ms median, %.2f ms max of 200 |"
+                       % (label, single[100], single[-1]))
+
+    b.db.call("FLUSHALL")
+    ids = b.insert_sessions(100000, adopt=True)
+    walks = sorted(b.status(exact=True)[1] for _ in range(5))
+    walk_ms = walks[len(walks) // 2]
+
+    # Validate p99 alone, then with exact walks running back to back over
+    # exactly 100 000 sessions, which are also the pool validated.
+    stop = threading.Event()
+
+    def walker():
+        while not stop.is_set():
+            b.status(exact=True)
+    b.db.call("FLUSHALL")
+    alone = wrk(b.ports["service"], "", 16, "validate.lua", prepare_validate())
+    b.db.call("FLUSHALL")
+    ids = b.insert_sessions(100000, adopt=True)
+    with open(ids_file, "w") as f:
+        f.write("\n".join(ids) + "\n")
+    t = threading.Thread(target=walker)
+    t.start()
+    during = wrk(b.ports["service"], "", 16, "validate.lua", (ids_file, "2"))
+    stop.set()
+    t.join()
+    figures.append("| session-status?exact=true, one walk over 100 000 sessions (median of 5) | %.0f ms |"
+                   % walk_ms)
+    figures.append("| validate p99 at 16 conns, alone / with exact walks running | %.2f ms / %.2f ms (× %.2f) |" % (
+        alone["p99"], during["p99"], during["p99"] / alone["p99"]))
+    if PIN:
+        figures.append("| mode | pinned: servers on CPU 0, Redis and wrk on CPU 1 |")
+    return figures
 
 
 def print_table(results):
@@ -357,7 +391,7 @@ def min_replicas_cost():
     one replica, interleaved, at 1, 16 and 256 connections."""
     b = Bench()
     replica_port = free_port()
-    replica = start(["redis-server", "--port", str(replica_port), "--bind",
+    replica = start(CLIENT_CPU + ["redis-server", "--port", str(replica_port), "--bind",
                      "127.0.0.1", "--save", "", "--appendonly", "no",
                      "--dir", b.dir, "--dbfilename", "replica.rdb",
                      "--replicaof", "127.0.0.1", str(b.redis_port)])

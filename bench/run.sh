@@ -3,6 +3,8 @@
 # writes the report to docs/bench-results.md.  One command:
 #   ./bench/run.sh            (BENCH_SECONDS=3 per run by default)
 #   ./bench/run.sh min-replicas   (what REDIS_MIN_REPLICAS=1 costs validate)
+#   BENCH_PIN=1 ./bench/run.sh  servers on CPU 0, Redis and wrk on CPU 1
+#                               (docs/bench-results-pinned.md)
 set -euo pipefail
 
 cd "$(dirname "$0")/.."

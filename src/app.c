@@ -135,7 +135,6 @@ app_start(struct app *app, const struct config *cfg)
 	if (app->redis == NULL)
 		return false;
 	app->sessions = session_store_create(app->redis, cfg->redis_timeout_ms,
-	                                     cfg->session_max_ttl_seconds,
 	                                     cfg->redis_min_replicas);
 	if (app->sessions == NULL)
 		return false;

@@ -16,32 +16,11 @@
 #include "../session/user_id.h"
 #include "../store/sessions.h"
 #include "api.h"
+#include "query.h"
 
 #define PAGE_DEFAULT 100
 #define PAGE_MAX     1000
 #define CURSOR_MAX   20 /* digits of a 64-bit SCAN cursor */
-
-/* Finds name=value in a raw query; NULL when absent.  *len is the value's
- * length. */
-static const char *
-query_param(const char *query, const char *name, size_t *len)
-{
-	size_t nlen = strlen(name);
-
-	for (const char *p = query; p != NULL && *p != '\0';) {
-		size_t plen = strcspn(p, "&");
-
-		if (plen > nlen && memcmp(p, name, nlen) == 0 &&
-		    p[nlen] == '=') {
-			*len = plen - nlen - 1;
-			return p + nlen + 1;
-		}
-		p += plen;
-		if (*p == '&')
-			p++;
-	}
-	return NULL;
-}
 
 /* Parses up to max_digits decimal digits into a 64-bit value; false on
  * anything else, overflow included. */

@@ -20,11 +20,14 @@
 #define STATS_KEY  "auth_stats"
 #define EXPIRY_KEY "auth_sessions_expiry"
 #define COUNTS_KEY "auth_sessions_count"
-#define KEY_MAX    (sizeof(KEY_PREFIX) + SESSION_ID_LEN)
-/* Keys each status batch visits: one batch holds Redis for well under a
- * millisecond, so that validations interleave with a walk and keep their
- * latency (docs/PERFORMANCE.md has the measurements). */
-#define COUNT_BATCH "100"
+/* An exact walk's tally: auth_sessions_walk:<its number>. */
+#define TALLY_PREFIX "auth_sessions_walk:"
+#define KEY_MAX      (sizeof(KEY_PREFIX) + SESSION_ID_LEN)
+/* Keys each exact-walk batch visits: one batch holds Redis for about half
+ * a millisecond, so that validations interleave with a walk and keep their
+ * latency, while the walk pays a round trip per 200 keys only
+ * (docs/PERFORMANCE.md has the measurements). */
+#define COUNT_BATCH "200"
 
 /*
  * Every script starts with a shebang (Redis 7): without flags Redis then
@@ -158,20 +161,25 @@
 	"end\n"
 
 /*
- * The MAX_SESSIONS accounting costs nothing per session: live sessions are
- * counted by the second they expire in.  The hash auth_sessions_count
- * holds "live", "next" (the earliest expiry in the set), "retired" (how
- * many have ever left "live": a running total that the exact walk
- * reconciles against) and, per expiry second (named by the expires_at
- * text of its sessions), how many sessions end then; the sorted set
+ * The counts (SPEC §4): live and used sessions, kept by the scripts that
+ * create, validate and revoke, and retired with expiry, so that status
+ * reads them in one round trip and the MAX_SESSIONS check costs O(log N)
+ * and no memory per session.
+ *
+ * Sessions are counted by the second they expire in.  The hash
+ * auth_sessions_count holds "live" and "used" (the totals), "next" (the
+ * earliest instant in the expiry set) and, per expiry second (named by the
+ * expires_at text of its sessions), how many sessions end then ("<sec>")
+ * and how many of those are used ("used:<sec>"); the sorted set
  * auth_sessions_expiry scores each second with the instant its last key
  * expires, in seconds with milliseconds, on Redis's clock (TIME inside the
  * script).  Every create is counted, whatever the cap, so that turning the
- * cap on or revoking never miscounts.  A create retires the seconds whose
+ * cap on or revoking never miscounts.  retire() subtracts the seconds whose
  * keys have all expired once "next" says some have, at most 4 000 at a
  * time (a quiet day can leave tens of thousands; until they are all
- * retired the count errs high): O(1) commands per create, plus O(log N)
- * per retired second.
+ * retired the counts err high): O(1) commands per call, plus O(log N) per
+ * retired second.  Create and status both retire, so status is exact for
+ * every expiry.
  *
  * Retiring on time: Redis expires a key once its clock in milliseconds is
  * past the key's "when" (now > when), where SETEX set when to mstime() +
@@ -181,56 +189,130 @@
  * when TIME is past its score, so as soon as Redis has expired its keys.
  * (A whole-second score from an older version retires within that second.)
  *
+ * Only records in the service's own layout are counted: a create counts
+ * its own, validate and revoke adjust the second of an own record when
+ * that second is still counted, and the exact walk counts those it sees.
+ * Records of other writers are counted by the exact walk's answer only.
+ *
  * Healing: counts whose expiry set was lost (eviction, DEL) can never be
  * retired, so "live" would never come down.  Every counted session has its
- * second in the set, so an empty set with "live" not 0 means that: the
- * create resets the hash (keeping "retired").  The sessions still live
- * then are counted again by the next exact walk (count_lua, reconcile_lua).
+ * second in the set, so an empty set with "live" not 0 means that: retire()
+ * resets the hash (keeping "walks" and "walking_until").  The sessions still
+ * live then are counted again by the next exact walk.
+ *
+ * The exact walk (walk_begin_lua, walk_batch_lua, reconcile_lua) sets each
+ * second's counts to what it saw, unless something could have changed them
+ * behind the walk's back: SCAN may or may not return a key created or
+ * deleted while it runs.  A walk takes a number ("walks") and holds a lease
+ * ("walking_until", ms); while a lease is held, every create, validate and
+ * revoke stamps the second it changes with the latest walk number
+ * ("touched:<sec>").  At its end a walk corrects only the seconds that no
+ * write touched since it began and whose keys are all at least 2 s from
+ * expiring (none of them expired during the walk): a concurrent create,
+ * validate or revoke is never undone.  The seconds it leaves alone are
+ * corrected by a later walk or retire on time.
  */
+/* The own layout from its flags to the second it expires in (captured):
+ * one literal, so that a call pays nothing to build the patterns. */
+#define OWN_TAIL                                               \
+	"\"iframe_opened\":%a+,\"session_id\":\"[^\"\\\\]*\"," \
+	"\"created_at\":\"[^\"\\\\]*\",\"expires_at\":\""      \
+	"(%d%d%d%d%-%d%d%-%d%dT%d%d:%d%d:%d%dZ)\""
+#define COUNTS_LUA                                                            \
+	"local function now_ms()\n"                                           \
+	"  local t = redis.call('TIME')\n"                                    \
+	"  return t[1] * 1000 + math.floor(t[2] / 1000)\n"                    \
+	"end\n"                                                               \
+	"local function score(ms)\n"                                          \
+	"  return string.format('%d.%03d', math.floor(ms / 1000), ms % "      \
+	"1000)\n"                                                             \
+	"end\n"                                                               \
+	"-- Heals lost counts and retires the seconds Redis has expired.\n"   \
+	"-- Returns live, used, next (nil when the set is empty).\n"          \
+	"local function retire(zset, counts)\n"                               \
+	"  local c = redis.call('HMGET', counts, 'live', 'used', 'next', "    \
+	"'walks', 'walking_until')\n"                                         \
+	"  local live, used = tonumber(c[1]) or 0, tonumber(c[2]) or 0\n"     \
+	"  local nxt = tonumber(c[3])\n"                                      \
+	"  if (live ~= 0 or used ~= 0) and redis.call('EXISTS', zset) == 0 "  \
+	"then\n"                                                              \
+	"    redis.call('DEL', counts)\n"                                     \
+	"    if c[4] then redis.call('HSET', counts, 'walks', c[4]) end\n"    \
+	"    if c[5] then redis.call('HSET', counts, 'walking_until', c[5]) " \
+	"end\n"                                                               \
+	"    live, used, nxt = 0, 0, nil\n"                                   \
+	"  end\n"                                                             \
+	"  local now = score(now_ms())\n"                                     \
+	"  if not nxt or nxt >= tonumber(now) then return live, used, nxt "   \
+	"end\n"                                                               \
+	"  for _ = 1, 4 do\n"                                                 \
+	"    local gone = redis.call('ZRANGEBYSCORE', zset, '-inf', '(' .. "  \
+	"now,\n"                                                              \
+	"                            'LIMIT', 0, 1000)\n"                     \
+	"    if #gone == 0 then break end\n"                                  \
+	"    local fields = {}\n"                                             \
+	"    for i, s in ipairs(gone) do\n"                                   \
+	"      fields[i] = s\n"                                               \
+	"      fields[#gone + i] = 'used:' .. s\n"                            \
+	"    end\n"                                                           \
+	"    local n = redis.call('HMGET', counts, unpack(fields))\n"         \
+	"    for i = 1, #gone do\n"                                           \
+	"      live = live - (tonumber(n[i]) or 0)\n"                         \
+	"      used = used - (tonumber(n[#gone + i]) or 0)\n"                 \
+	"      fields[2 * #gone + i] = 'touched:' .. gone[i]\n"               \
+	"    end\n"                                                           \
+	"    redis.call('HDEL', counts, unpack(fields))\n"                    \
+	"    redis.call('ZREM', zset, unpack(gone))\n"                        \
+	"    if #gone < 1000 then break end\n"                                \
+	"  end\n"                                                             \
+	"  redis.call('HSET', counts, 'live', live, 'used', used)\n"          \
+	"  nxt = tonumber(redis.call('ZRANGE', zset, 0, 0, "                  \
+	"'WITHSCORES')[2])\n"                                                 \
+	"  if nxt then redis.call('HSET', counts, 'next', nxt)\n"             \
+	"  else redis.call('HDEL', counts, 'next') end\n"                     \
+	"  return live, used, nxt\n"                                          \
+	"end\n"                                                               \
+	"-- Counts a change of one second's sessions (dlive, dused), if "     \
+	"that\n"                                                              \
+	"-- second is still counted, and stamps it while a walk runs.\n"      \
+	"local function count_change(counts, sec, dlive, dused, now)\n"       \
+	"  local c = redis.call('HMGET', counts, sec, 'walking_until', "      \
+	"'walks')\n"                                                          \
+	"  if not c[1] then return end\n"                                     \
+	"  if dlive ~= 0 then\n"                                              \
+	"    redis.call('HINCRBY', counts, sec, dlive)\n"                     \
+	"    redis.call('HINCRBY', counts, 'live', dlive)\n"                  \
+	"  end\n"                                                             \
+	"  if dused ~= 0 then\n"                                              \
+	"    redis.call('HINCRBY', counts, 'used:' .. sec, dused)\n"          \
+	"    redis.call('HINCRBY', counts, 'used', dused)\n"                  \
+	"  end\n"                                                             \
+	"  if (tonumber(c[2]) or 0) > now then\n"                             \
+	"    redis.call('HSET', counts, 'touched:' .. sec, c[3])\n"           \
+	"  end\n"                                                             \
+	"end\n"                                                               \
+	"-- The expiry second of a record in the service's own layout, and\n" \
+	"-- whether it is used; nil for any other record, or one whose\n"     \
+	"-- expires_at is no second (the walk matches every record: one\n"    \
+	"-- pattern each, a constant).\n"                                     \
+	"local own_unused = '^" RECORD_HEAD_UNUSED OWN_TAIL "'\n"             \
+	"local own_used = '^" RECORD_HEAD_USED                                \
+	"\"used_at\":\"[^\"\\\\]*\"," OWN_TAIL "'\n"                          \
+	"local function own_second(v)\n"                                      \
+	"  local sec = string.match(v, own_unused)\n"                         \
+	"  if sec then return sec, false end\n"                               \
+	"  sec = string.match(v, own_used)\n"                                 \
+	"  if sec then return sec, true end\n"                                \
+	"end\n"
 
 /* KEYS: session, stats, expiry set, counts, and the user's generation
  * when the session has a user.  ARGV: record, ttl, cap, expires_at.  1:
  * written, 0: over the cap.  A session with a user records the user's
  * revoke-all generation (0 before the first), appended to the record, so
  * that validate and verify can tell whether a revoke-all came after it. */
+static const char create_shebang[] = "#!lua\n";
 static const char create_lua[] =
-    "#!lua\n"
-    "local function now_ms()\n"
-    "  local t = redis.call('TIME')\n"
-    "  return t[1] * 1000 + math.floor(t[2] / 1000)\n"
-    "end\n"
-    "local function score(ms)\n"
-    "  return string.format('%d.%03d', math.floor(ms / 1000), ms % 1000)\n"
-    "end\n"
-    "local c = redis.call('HMGET', KEYS[4], 'live', 'next', 'retired')\n"
-    "local live, nxt = tonumber(c[1]) or 0, tonumber(c[2])\n"
-    "if live ~= 0 and redis.call('EXISTS', KEYS[3]) == 0 then\n"
-    "  redis.call('DEL', KEYS[4])\n"
-    "  if c[3] then redis.call('HSET', KEYS[4], 'retired', c[3]) end\n"
-    "  live, nxt = 0, nil\n"
-    "end\n"
-    "local now = score(now_ms())\n"
-    "if nxt and nxt < tonumber(now) then\n"
-    "  local retired = 0\n"
-    "  for _ = 1, 4 do\n"
-    "    local gone = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', '(' .. "
-    "now,\n"
-    "                            'LIMIT', 0, 1000)\n"
-    "    if #gone == 0 then break end\n"
-    "    for _, n in ipairs(redis.call('HMGET', KEYS[4], unpack(gone))) do\n"
-    "      retired = retired + (tonumber(n) or 0)\n"
-    "    end\n"
-    "    redis.call('HDEL', KEYS[4], unpack(gone))\n"
-    "    redis.call('ZREM', KEYS[3], unpack(gone))\n"
-    "    if #gone < 1000 then break end\n"
-    "  end\n"
-    "  live = live - retired\n"
-    "  redis.call('HSET', KEYS[4], 'live', live)\n"
-    "  redis.call('HINCRBY', KEYS[4], 'retired', retired)\n"
-    "  nxt = tonumber(redis.call('ZRANGE', KEYS[3], 0, 0, 'WITHSCORES')[2])\n"
-    "  if nxt then redis.call('HSET', KEYS[4], 'next', nxt)\n"
-    "  else redis.call('HDEL', KEYS[4], 'next') end\n"
-    "end\n"
+    "local live, _, nxt = retire(KEYS[3], KEYS[4])\n"
     "local cap = tonumber(ARGV[3])\n"
     "if cap > 0 and live >= cap then return 0 end\n"
     "local record = ARGV[1]\n"
@@ -241,19 +323,20 @@ static const char create_lua[] =
     ".. '}'\n"
     "end\n"
     "redis.call('SETEX', KEYS[1], ARGV[2], record)\n"
-    "local at = score(now_ms() + tonumber(ARGV[2]) * 1000)\n"
-    "redis.call('HINCRBY', KEYS[4], 'live', 1)\n"
-    "redis.call('HINCRBY', KEYS[4], ARGV[4], 1)\n"
+    "local now = now_ms()\n"
+    "local at = score(now + tonumber(ARGV[2]) * 1000)\n"
     "redis.call('ZADD', KEYS[3], 'GT', at, ARGV[4])\n"
+    "redis.call('HSETNX', KEYS[4], ARGV[4], 0)\n"
+    "count_change(KEYS[4], ARGV[4], 1, 0, now)\n"
     "if not nxt or tonumber(at) < nxt then redis.call('HSET', KEYS[4], 'next', "
     "at) end\n"
     "redis.call('HINCRBY', KEYS[2], 'total_created', 1)\n"
     "return 1\n";
 
-/* KEYS: session, stats, embed.  ARGV: used_at, not_after (ms on Redis's
- * clock), then the embed session's (below), then parent_origin (canonical,
- * or "").  0: not found, 2: already used, 3: too late, 4: a corrupt
- * record, 5: revoked, 6: origin mismatch,
+/* KEYS: session, stats, embed, counts.  ARGV: used_at, not_after (ms on
+ * Redis's clock), then the embed session's (below), then parent_origin
+ * (canonical, or "").  0: not found, 2: already used, 3: too late, 4: a
+ * corrupt record, 5: revoked, 6: origin mismatch,
  * otherwise the updated record.  A command that reaches Redis after the
  * service has given up on it (a frozen Redis that wakes up) must not use
  * the session up behind the 503 the client already has; nor may a record
@@ -273,7 +356,7 @@ static const char validate_lua[] =
     "local rest = string.sub(v, #unused + 1)\n"
     "local opened = string.match(rest, '^\"iframe_opened\":(%a+),"
     "" RECORD_AFTER_FLAGS "')\n"
-    "local nv, sid, tail, gen, r, uid, origins\n"
+    "local nv, sid, tail, gen, r, uid, origins, sec\n"
     "-- The fast path: the service's own layout, by position.\n"
     "if string.sub(v, 1, #unused) == unused and string.sub(v, -1) == '}' and\n"
     "   (opened == 'true' or opened == 'false') then\n"
@@ -282,6 +365,7 @@ static const char validate_lua[] =
     "                     '\"session_id\":(\"[^\"\\\\]*\")')\n"
     "  tail = string.match(rest, '\"expires_at\":\"[^\"]*\"(.*)}$')\n"
     "  if not sid or not tail then return 4 end\n"
+    "  sec = own_second(v)\n"
     "  -- After the expiry: allowed_origins, user_id, ..., generation last\n"
     "  -- when there is a user (record.h).  A user_id with escapes, or one\n"
     "  -- not where the service puts it, is decoded.\n"
@@ -363,6 +447,10 @@ static const char validate_lua[] =
     "-- The one place where a session is marked used.\n"
     "redis.call('SET', KEYS[1], nv, 'KEEPTTL')\n"
     "redis.call('HINCRBY', KEYS[2], 'total_used', 1)\n"
+    "if sec then\n"
+    "  count_change(KEYS[4], sec, 0, 1, t[1] * 1000 + math.floor(t[2] / "
+    "1000))\n"
+    "end\n"
     "return nv\n";
 
 /* KEYS: session.  ARGV: "1" to set iframe_opened, "0" to only read.
@@ -393,36 +481,22 @@ static const char open_lua[] =
     "if not r or type(r.allowed_origins) ~= 'table' then return '' end\n"
     "return cjson.encode(r.allowed_origins)\n";
 
-/* KEYS: session, expiry set, counts.  Deleting frees memory, so it may
- * run under OOM.  Only a record in the service's own layout was counted by
- * a create (reconcile_lua leaves the others to their writers too), so only
- * its second is uncounted: a foreign record expiring in the same second as
- * some of the service's own would otherwise take one of theirs off "live".
- * The second is named by the record's own expires_at (never one inside
- * metadata: the own layout is matched from the start up to it); it is no
- * longer counted once it has been retired, and only the service's own
- * format can name one ("live", "next" and the like never). */
+/* KEYS: session, counts.  Deleting frees memory, so it may run under
+ * OOM.  Only a record in the service's own layout was counted, so only its
+ * second is uncounted (own_second(): its own top-level expires_at, never
+ * one inside metadata), if that second is still counted: a foreign record
+ * expiring in the same second as some of the service's own would
+ * otherwise take one of theirs off "live".  The second stays, at 0 if need
+ * be, until it retires: a walk running now must see its stamp. */
 static const char revoke_shebang[] = "#!lua flags=allow-oom\n";
 static const char revoke_lua[] =
     "local v = redis.pcall('GET', KEYS[1])\n"
     "if not v then return 0 end\n"
     "redis.call('DEL', KEYS[1])\n"
     "if type(v) ~= 'string' then return 1 end\n"
-    "local i, b = own_flags(v), nil\n"
-    "if i then\n"
-    "  b = string.match(v, "
-    "'^\"iframe_opened\":%a+,\"session_id\":\"[^\"\\\\]*\",' ..\n"
-    "                   "
-    "'\"created_at\":\"[^\"\\\\]*\",\"expires_at\":\"([^\"\\\\]*)\"', i)\n"
-    "end\n"
-    "if b and string.find(b, '^%d%d%d%d%-%d%d%-%d%dT%d%d:%d%d:%d%dZ$') and\n"
-    "   redis.call('HEXISTS', KEYS[3], b) == 1 then\n"
-    "  if redis.call('HINCRBY', KEYS[3], b, -1) <= 0 then\n"
-    "    redis.call('HDEL', KEYS[3], b)\n"
-    "    redis.call('ZREM', KEYS[2], b)\n"
-    "  end\n"
-    "  redis.call('HINCRBY', KEYS[3], 'live', -1)\n"
-    "  redis.call('HINCRBY', KEYS[3], 'retired', 1)\n"
+    "local sec, used = own_second(v)\n"
+    "if sec then\n"
+    "  count_change(KEYS[2], sec, -1, used and -1 or 0, now_ms())\n"
     "end\n"
     "return 1\n";
 
@@ -441,22 +515,54 @@ static const char list_lua[] =
     "end\n"
     "return out\n";
 
-/* KEYS: counts.  ARGV: cursor, count.  {next cursor, live, used, in the
- * service's own layout, "retired" when the walk began (first batch only)}
- * for one batch.  The used flag of the own layout is the byte after
- * {"used": ('t' is 116, record.h), to keep the batch cheap. */
-static const char count_shebang[] = "#!lua flags=no-writes\n";
-static const char count_lua[] =
+/* KEYS: stats, expiry set, counts.  {live, used, total_created,
+ * total_used}: status in one round trip.  Retiring only frees memory, so
+ * it may run under OOM. */
+static const char status_shebang[] = "#!lua flags=allow-oom\n";
+static const char status_lua[] =
+    "local live, used = retire(KEYS[2], KEYS[3])\n"
+    "local s = redis.call('HMGET', KEYS[1], 'total_created', 'total_used')\n"
+    "return {live, used, tonumber(s[1]) or 0, tonumber(s[2]) or 0}\n";
+
+/* How long a walk holds its lease past its last batch, in ms: far longer
+ * than a batch takes, short enough that a walk whose service died stops
+ * costing the writers their stamps soon. */
+#define WALK_LEASE_MS "30000"
+
+/* KEYS: counts.  ARGV: lease (ms).  Begins an exact walk: its number. */
+static const char walk_begin_shebang[] = "#!lua flags=allow-oom\n";
+static const char walk_begin_lua[] =
+    "local until_ms = now_ms() + tonumber(ARGV[1])\n"
+    "local walk = redis.call('HINCRBY', KEYS[1], 'walks', 1)\n"
+    "if (tonumber(redis.call('HGET', KEYS[1], 'walking_until')) or 0) < "
+    "until_ms then\n"
+    "  redis.call('HSET', KEYS[1], 'walking_until', until_ms)\n"
+    "end\n"
+    "return walk\n";
+
+/* KEYS: counts, the walk's tally.  ARGV: cursor, count, lease (ms).
+ * {next cursor, live, used} for one batch, of every record; the tally
+ * adds, per expiry second, the records in the own layout ("<sec>") and
+ * the used ones ("used:<sec>").  The used flag of the own layout is the
+ * byte after {"used": ('t' is 116, record.h), to keep the batch cheap. */
+static const char walk_batch_shebang[] = "#!lua flags=allow-oom\n";
+static const char walk_batch_lua[] =
     "local r = redis.call('SCAN', ARGV[1], 'MATCH', 'auth_session:*', "
     "'COUNT',\n"
     "                     ARGV[2])\n"
-    "local total, used, own = 0, 0, 0\n"
+    "local total, used, seen = 0, 0, {}\n"
     "if #r[2] > 0 then\n"
     "  for _, v in ipairs(redis.call('MGET', unpack(r[2]))) do\n"
     "    if v then\n"
     "      total = total + 1\n"
-    "      if own_flags(v) then\n"
-    "        own = own + 1\n"
+    "      local sec, u = own_second(v)\n"
+    "      if sec then\n"
+    "        seen[sec] = (seen[sec] or 0) + 1\n"
+    "        if u then\n"
+    "          used = used + 1\n"
+    "          seen['used:' .. sec] = (seen['used:' .. sec] or 0) + 1\n"
+    "        end\n"
+    "      elseif own_flags(v) then\n"
     "        if string.byte(v, 9) == 116 then used = used + 1 end\n"
     "      else\n"
     "        local rec = record_read(v)\n"
@@ -465,75 +571,118 @@ static const char count_lua[] =
     "    end\n"
     "  end\n"
     "end\n"
-    "local retired = false\n"
-    "if ARGV[1] == '0' then\n"
-    "  retired = redis.call('HGET', KEYS[1], 'retired') or '0'\n"
+    "for f, n in pairs(seen) do redis.call('HINCRBY', KEYS[2], f, n) end\n"
+    "-- The lease and the tally's TTL, renewed at half-life.\n"
+    "local lease, now = tonumber(ARGV[3]), now_ms()\n"
+    "if ARGV[1] == '0' or (tonumber(redis.call('HGET', KEYS[1], "
+    "'walking_until'))\n"
+    "                      or 0) < now + lease / 2 then\n"
+    "  redis.call('HSET', KEYS[1], 'walking_until', now + lease)\n"
+    "  redis.call('PEXPIRE', KEYS[2], lease)\n"
     "end\n"
-    "return {r[1], total, used, own, retired}\n";
+    "return {r[1], total, used}\n";
 
 /*
- * KEYS: stats, expiry set, counts.  ARGV: sessions in the own layout that
- * the walk saw, "retired" when it began, the longest TTL a session may
- * have.  {total_created, total_used}.
+ * KEYS: stats, expiry set, counts, the walk's tally.  ARGV: the walk's
+ * number.  {total_created, total_used}.
  *
- * Reconciles the cap's count with the walk, erring high, never low.  Each
- * own-layout session the walk saw is either still in "live" now or has
- * left it (expired and retired, or revoked) since the walk began, and
- * "retired" has counted that; sessions created meanwhile are in "live"
- * whether the walk saw them or not.  So seen - (retired since) > live
- * means that "live" lost sessions (its hash or the expiry set went
- * missing), and only then: "live" is raised by the difference, which
- * retires in a second of its own ("reconciled") once any of them must have
- * expired.  "live" is never lowered: the seconds still in the set will
- * subtract their counts when they retire.  Records of another layout were
- * not counted by a create of this service and are left to their writers.
- * The write is tiny and keeps the cap honest, so it may run under OOM.
+ * Ends a walk: sets the counts of every second the walk may correct (see
+ * "The exact walk" above) to the tally's, and "live" and "used" by the
+ * same differences; a second that had no count gets one, scored 2 s after
+ * its expires_at (its keys are gone by then; the count errs high for that
+ * long).  Nothing is corrected when the lease ran out (a batch held up
+ * 30 s, or the counts were reset meanwhile).  The seconds are parsed on
+ * the proleptic Gregorian calendar (days_from_civil).
  */
+static const char reconcile_shebang[] = "#!lua flags=allow-oom\n";
 static const char reconcile_lua[] =
-    "#!lua flags=allow-oom\n"
-    "local c = redis.call('HMGET', KEYS[3], 'live', 'retired', 'next')\n"
-    "local live, retired = tonumber(c[1]) or 0, tonumber(c[2]) or 0\n"
-    "local since = retired - (tonumber(ARGV[2]) or math.huge)\n"
-    "local missing = tonumber(ARGV[1]) - since - live\n"
-    "if since >= 0 and missing > 0 then\n"
-    "  local t = redis.call('TIME')\n"
-    "  local at = t[1] + tonumber(ARGV[3]) + 1\n"
-    "  redis.call('HINCRBY', KEYS[3], 'live', missing)\n"
-    "  redis.call('HINCRBY', KEYS[3], 'reconciled', missing)\n"
-    "  redis.call('ZADD', KEYS[2], 'GT', at, 'reconciled')\n"
-    "  local nxt = tonumber(c[3])\n"
-    "  if not nxt or at < nxt then redis.call('HSET', KEYS[3], 'next', at) "
+    "local function epoch(sec)\n"
+    "  local y, mo, d, h, mi, s = string.match(sec,\n"
+    "    '^(%d%d%d%d)%-(%d%d)%-(%d%d)T(%d%d):(%d%d):(%d%d)Z$')\n"
+    "  if not y then return nil end\n"
+    "  y, mo = tonumber(y), tonumber(mo)\n"
+    "  if mo <= 2 then y = y - 1 end\n"
+    "  local era = math.floor(y / 400)\n"
+    "  local yoe = y - era * 400\n"
+    "  local doy = math.floor((153 * ((mo + 9) % 12) + 2) / 5) + d - 1\n"
+    "  local doe = yoe * 365 + math.floor(yoe / 4) - math.floor(yoe / 100) "
+    "+ doy\n"
+    "  return (era * 146097 + doe - 719468) * 86400 + h * 3600 + mi * 60 + "
+    "s\n"
     "end\n"
+    "local live, used, nxt = retire(KEYS[2], KEYS[3])\n"
+    "local now = now_ms()\n"
+    "local walk = tonumber(ARGV[1])\n"
+    "if (tonumber(redis.call('HGET', KEYS[3], 'walking_until')) or 0) > now "
+    "then\n"
+    "  local seen, secs = {}, {}\n"
+    "  local t = redis.call('HGETALL', KEYS[4])\n"
+    "  for i = 1, #t, 2 do\n"
+    "    seen[t[i]] = tonumber(t[i + 1])\n"
+    "    if string.sub(t[i], 1, 5) ~= 'used:' then secs[t[i]] = true end\n"
+    "  end\n"
+    "  for _, s in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do\n"
+    "    secs[s] = true\n"
+    "  end\n"
+    "  for sec in pairs(secs) do\n"
+    "    local e = epoch(sec)\n"
+    "    local c = redis.call('HMGET', KEYS[3], sec, 'used:' .. sec,\n"
+    "                         'touched:' .. sec)\n"
+    "    if e and e * 1000 > now + 2000 and (tonumber(c[3]) or 0) < walk "
+    "then\n"
+    "      local n, u = seen[sec] or 0, seen['used:' .. sec] or 0\n"
+    "      live = live + n - (tonumber(c[1]) or 0)\n"
+    "      used = used + u - (tonumber(c[2]) or 0)\n"
+    "      if n == 0 then\n"
+    "        redis.call('HDEL', KEYS[3], sec, 'used:' .. sec, 'touched:' .. "
+    "sec)\n"
+    "        redis.call('ZREM', KEYS[2], sec)\n"
+    "      else\n"
+    "        redis.call('HSET', KEYS[3], sec, n, 'used:' .. sec, u)\n"
+    "        if redis.call('ZADD', KEYS[2], 'NX', e + 2, sec) == 1 and\n"
+    "           (not nxt or e + 2 < nxt) then\n"
+    "          nxt = e + 2\n"
+    "          redis.call('HSET', KEYS[3], 'next', nxt)\n"
+    "        end\n"
+    "      end\n"
+    "    end\n"
+    "  end\n"
+    "  redis.call('HSET', KEYS[3], 'live', live, 'used', used)\n"
     "end\n"
-    "return redis.call('HMGET', KEYS[1], 'total_created', 'total_used')\n";
+    "redis.call('DEL', KEYS[4])\n"
+    "local s = redis.call('HMGET', KEYS[1], 'total_created', 'total_used')\n"
+    "return {tonumber(s[1]) or 0, tonumber(s[2]) or 0}\n";
 
 struct waiter {
 	session_counts_fn fn;
 	void *arg;
 };
 
-/* The walk in progress, shared by every status request during it. */
+/* The exact walk in progress, shared by every status request during it. */
 struct count_walk {
 	struct session_store *store;
+	char number[24];                       /* walk_begin_lua's */
+	char tally[sizeof(TALLY_PREFIX) + 24]; /* its tally's key */
 	char cursor[24];
 	struct session_counts counts;
-	long long own;    /* sessions in the service's own layout */
-	char retired[24]; /* "retired" when the walk began */
 	struct waiter *waiters;
 	size_t nwaiters, cap;
 };
 
+/* The scripts built from RECORD_LUA and COUNTS_LUA (compose()). */
+enum { COMPOSED_SCRIPTS = 8 };
+
 struct session_store {
 	struct redis_link *link;
 	int timeout_ms;
-	int max_ttl_seconds;
 	int min_replicas;              /* REDIS_MIN_REPLICAS */
 	int64_t redis_clock_offset_ms; /* Redis's clock minus our monotonic */
 	bool measuring;                /* a TIME is on its way, */
 	int64_t measure_sent_ms;       /* sent then (monotonic) */
-	struct script create, validate, open, revoke, list, count, reconcile;
-	/* The sources of the scripts that read records (record_script()) */
-	char *validate_source, *open_source, *revoke_source, *count_source;
+	struct script create, validate, open, revoke, list, status, walk_begin,
+	    walk_batch, reconcile;
+	char *sources[COMPOSED_SCRIPTS]; /* compose()'s, freed at the end */
+	size_t nsources;
 	struct count_walk *walk;
 	unsigned marks_in_flight; /* iframe_opened marks waiting on Redis */
 	uint64_t marks_dropped;
@@ -626,32 +775,40 @@ measure_clock(struct session_store *store)
 	                      NULL) == REDIS_SUBMIT_OK;
 }
 
-/* The scripts that read records: shebang, RECORD_LUA, the functions the
- * body needs, body.  Put together at start-up, as one C literal may not
- * hold them (4095 bytes in C11).  NULL when out of memory. */
-static char *
-record_script(const char *shebang, const char *functions, const char *body)
+/* Sets s to its parts (the shebang, the functions its body needs, the
+ * body; NULL after the last) put together at start-up, as one C literal
+ * may not hold them (4095 bytes in C11).  Each script takes only the
+ * functions it calls: defining one costs every call.  False when out of
+ * memory. */
+static bool
+compose(struct session_store *store, struct script *s, const char *name,
+        const char *const *parts)
 {
-	char *out;
+	size_t len = 1;
+	char *source, *end;
 
-	return asprintf(&out, "%s%s%s%s", shebang, RECORD_LUA, functions,
-	                body) < 0
-	           ? NULL
-	           : out;
+	for (size_t i = 0; parts[i] != NULL; i++)
+		len += strlen(parts[i]);
+	if (store->nsources == COMPOSED_SCRIPTS ||
+	    (source = malloc(len)) == NULL)
+		return false;
+	end = source;
+	for (size_t i = 0; parts[i] != NULL; i++)
+		end = stpcpy(end, parts[i]);
+	store->sources[store->nsources++] = source;
+	*s = (struct script){name, source, ""};
+	return true;
 }
 
 static void
 free_sources(struct session_store *store)
 {
-	free(store->validate_source);
-	free(store->open_source);
-	free(store->revoke_source);
-	free(store->count_source);
+	for (size_t i = 0; i < store->nsources; i++)
+		free(store->sources[i]);
 }
 
 struct session_store *
-session_store_create(struct redis_link *link, int timeout_ms,
-                     int max_ttl_seconds, int min_replicas)
+session_store_create(struct redis_link *link, int timeout_ms, int min_replicas)
 {
 	struct session_store *store = calloc(1, sizeof(*store));
 	const char *time_argv[] = {"TIME"};
@@ -660,38 +817,45 @@ session_store_create(struct redis_link *link, int timeout_ms,
 		return NULL;
 	store->link = link;
 	store->timeout_ms = timeout_ms;
-	store->max_ttl_seconds = max_ttl_seconds;
 	store->min_replicas = min_replicas;
 	/* Until Redis answers TIME: our own wall clock. */
 	store->redis_clock_offset_ms =
 	    (int64_t)time(NULL) * 1000 - monotonic_ms();
-	store->create = (struct script){"create", create_lua, ""};
-	store->validate_source =
-	    record_script(validate_shebang, USER_GEN_LUA, validate_lua);
-	store->open_source = record_script(open_shebang, "", open_lua);
-	store->revoke_source = record_script(revoke_shebang, "", revoke_lua);
-	store->count_source = record_script(count_shebang, "", count_lua);
-	if (store->validate_source == NULL || store->open_source == NULL ||
-	    store->revoke_source == NULL || store->count_source == NULL) {
-		free_sources(store);
-		free(store);
-		return NULL;
-	}
-	store->validate =
-	    (struct script){"validate", store->validate_source, ""};
-	store->open = (struct script){"open", store->open_source, ""};
-	store->revoke = (struct script){"revoke", store->revoke_source, ""};
 	store->list = (struct script){"list", list_lua, ""};
-	store->count = (struct script){"count", store->count_source, ""};
-	store->reconcile = (struct script){"reconcile", reconcile_lua, ""};
-	if (!redis_link_add_handshake(link, 1, time_argv, on_handshake_time,
+	if (!compose(store, &store->create, "create",
+	             (const char *[]){create_shebang, COUNTS_LUA, create_lua,
+	                              NULL}) ||
+	    !compose(store, &store->validate, "validate",
+	             (const char *[]){validate_shebang, RECORD_LUA, COUNTS_LUA,
+	                              USER_GEN_LUA, validate_lua, NULL}) ||
+	    !compose(
+	        store, &store->open, "open",
+	        (const char *[]){open_shebang, RECORD_LUA, open_lua, NULL}) ||
+	    !compose(store, &store->revoke, "revoke",
+	             (const char *[]){revoke_shebang, COUNTS_LUA, revoke_lua,
+	                              NULL}) ||
+	    !compose(store, &store->status, "status",
+	             (const char *[]){status_shebang, COUNTS_LUA, status_lua,
+	                              NULL}) ||
+	    !compose(store, &store->walk_begin, "walk_begin",
+	             (const char *[]){walk_begin_shebang, COUNTS_LUA,
+	                              walk_begin_lua, NULL}) ||
+	    !compose(store, &store->walk_batch, "walk_batch",
+	             (const char *[]){walk_batch_shebang, RECORD_LUA,
+	                              COUNTS_LUA, walk_batch_lua, NULL}) ||
+	    !compose(store, &store->reconcile, "reconcile",
+	             (const char *[]){reconcile_shebang, COUNTS_LUA,
+	                              reconcile_lua, NULL}) ||
+	    !redis_link_add_handshake(link, 1, time_argv, on_handshake_time,
 	                              store) ||
 	    !script_register(link, &store->create) ||
 	    !script_register(link, &store->validate) ||
 	    !script_register(link, &store->open) ||
 	    !script_register(link, &store->revoke) ||
 	    !script_register(link, &store->list) ||
-	    !script_register(link, &store->count) ||
+	    !script_register(link, &store->status) ||
+	    !script_register(link, &store->walk_begin) ||
+	    !script_register(link, &store->walk_batch) ||
 	    !script_register(link, &store->reconcile)) {
 		free_sources(store);
 		free(store);
@@ -759,8 +923,8 @@ session_store_validate(struct session_store *store, const char *id,
 	char key[KEY_MAX], not_after[24], embed_key_text[EMBED_KEY_LEN + 1];
 	char expires[24], idle[16];
 	const char *args[] = {
-	    key,     STATS_KEY,         embed_key_text, used_at,      not_after,
-	    expires, embed->expires_at, idle,           parent_origin};
+	    key,       STATS_KEY, embed_key_text,    COUNTS_KEY, used_at,
+	    not_after, expires,   embed->expires_at, idle,       parent_origin};
 
 	/* Half the deadline: a reply still on its way when the service gives
 	 * up would otherwise use the session up behind a 503. */
@@ -770,7 +934,7 @@ session_store_validate(struct session_store *store, const char *id,
 	embed_key(embed_key_text, embed->hash);
 	snprintf(expires, sizeof(expires), "%lld", (long long)embed->expires);
 	snprintf(idle, sizeof(idle), "%d", embed->idle_seconds);
-	return session_store_eval_ending(store, &store->validate, 3, 6, args,
+	return session_store_eval_ending(store, &store->validate, 4, 6, args,
 	                                 fn, arg);
 }
 
@@ -887,10 +1051,10 @@ session_store_revoke(struct session_store *store, const char *id,
                      redis_reply_fn fn, void *arg)
 {
 	char key[KEY_MAX];
-	const char *args[] = {key, EXPIRY_KEY, COUNTS_KEY};
+	const char *args[] = {key, COUNTS_KEY};
 
 	session_key(key, id);
-	return session_store_eval_ending(store, &store->revoke, 3, 0, args, fn,
+	return session_store_eval_ending(store, &store->revoke, 2, 0, args, fn,
 	                                 arg);
 }
 
@@ -966,6 +1130,34 @@ session_page_entry(const struct session_page *page, size_t i,
 	*ttl = page->reply->element[2 + 2 * i]->integer;
 }
 
+enum redis_submit
+session_store_counters(struct session_store *store, redis_reply_fn fn,
+                       void *arg)
+{
+	const char *args[] = {STATS_KEY, EXPIRY_KEY, COUNTS_KEY};
+
+	return script_eval(store->link, &store->status, 3, 0, args, fn, arg);
+}
+
+enum store_result
+session_store_counters_result(enum redis_outcome outcome,
+                              const redisReply *reply,
+                              struct session_counts *counts)
+{
+	if (outcome != REDIS_REPLIED || reply->type != REDIS_REPLY_ARRAY ||
+	    reply->elements != 4)
+		return STORE_UNAVAILABLE;
+	for (size_t i = 0; i < 4; i++) {
+		if (reply->element[i]->type != REDIS_REPLY_INTEGER)
+			return STORE_UNAVAILABLE;
+	}
+	counts->total = reply->element[0]->integer;
+	counts->used = reply->element[1]->integer;
+	counts->total_created = reply->element[2]->integer;
+	counts->total_used = reply->element[3]->integer;
+	return STORE_OK;
+}
+
 /* Tells every waiter and ends the walk. */
 static void
 walk_finish(struct count_walk *walk, enum store_result result)
@@ -978,73 +1170,55 @@ walk_finish(struct count_walk *walk, enum store_result result)
 	free(walk);
 }
 
-static long long
-reply_number(const redisReply *r)
-{
-	if (r->type == REDIS_REPLY_INTEGER)
-		return r->integer;
-	if (r->type == REDIS_REPLY_STRING)
-		return strtoll(r->str, NULL, 10);
-	return 0;
-}
-
 static void
-on_stats(void *arg, enum redis_outcome outcome, const redisReply *reply)
+on_reconciled(void *arg, enum redis_outcome outcome, const redisReply *reply)
 {
 	struct count_walk *walk = arg;
 
 	if (outcome != REDIS_REPLIED || reply->type != REDIS_REPLY_ARRAY ||
-	    reply->elements != 2) {
+	    reply->elements != 2 ||
+	    reply->element[0]->type != REDIS_REPLY_INTEGER ||
+	    reply->element[1]->type != REDIS_REPLY_INTEGER) {
 		walk_finish(walk, STORE_UNAVAILABLE);
 		return;
 	}
-	walk->counts.total_created = reply_number(reply->element[0]);
-	walk->counts.total_used = reply_number(reply->element[1]);
+	walk->counts.total_created = reply->element[0]->integer;
+	walk->counts.total_used = reply->element[1]->integer;
 	walk_finish(walk, STORE_OK);
 }
 
-static bool walk_step(struct count_walk *walk);
-
-/* Ends the walk: reconciles the cap's count with what it saw
- * (reconcile_lua) and reads the counters; false when it could not be
- * sent. */
+/* Ends the walk: corrects the counts with what it saw (reconcile_lua)
+ * and reads the totals; false when it could not be sent. */
 static bool
 walk_reconcile(struct count_walk *walk)
 {
-	struct session_store *store = walk->store;
-	char own[24], max_ttl[16];
-	const char *args[] = {STATS_KEY, EXPIRY_KEY,    COUNTS_KEY,
-	                      own,       walk->retired, max_ttl};
+	const char *args[] = {STATS_KEY, EXPIRY_KEY, COUNTS_KEY, walk->tally,
+	                      walk->number};
 
-	snprintf(own, sizeof(own), "%lld", walk->own);
-	snprintf(max_ttl, sizeof(max_ttl), "%d", store->max_ttl_seconds);
-	return script_eval(store->link, &store->reconcile, 3, 3, args, on_stats,
-	                   walk) == REDIS_SUBMIT_OK;
+	return script_eval(walk->store->link, &walk->store->reconcile, 4, 1,
+	                   args, on_reconciled, walk) == REDIS_SUBMIT_OK;
 }
+
+static bool walk_step(struct count_walk *walk);
 
 static void
 on_count_batch(void *arg, enum redis_outcome outcome, const redisReply *reply)
 {
 	struct count_walk *walk = arg;
-	const redisReply *retired;
 
 	if (outcome != REDIS_REPLIED || reply->type != REDIS_REPLY_ARRAY ||
-	    reply->elements != 5 ||
+	    reply->elements != 3 ||
 	    reply->element[0]->type != REDIS_REPLY_STRING ||
-	    reply->element[0]->len >= sizeof(walk->cursor)) {
+	    reply->element[0]->len >= sizeof(walk->cursor) ||
+	    reply->element[1]->type != REDIS_REPLY_INTEGER ||
+	    reply->element[2]->type != REDIS_REPLY_INTEGER) {
 		walk_finish(walk, STORE_UNAVAILABLE);
 		return;
 	}
-	/* The first batch also says where "retired" stood (nil after). */
-	retired = reply->element[4];
-	if (retired->type == REDIS_REPLY_STRING &&
-	    retired->len < sizeof(walk->retired))
-		memcpy(walk->retired, retired->str, retired->len + 1);
 	memcpy(walk->cursor, reply->element[0]->str,
 	       reply->element[0]->len + 1);
 	walk->counts.total += reply->element[1]->integer;
 	walk->counts.used += reply->element[2]->integer;
-	walk->own += reply->element[3]->integer;
 	if (strcmp(walk->cursor, "0") != 0) {
 		if (!walk_step(walk))
 			walk_finish(walk, STORE_UNAVAILABLE);
@@ -1058,10 +1232,36 @@ on_count_batch(void *arg, enum redis_outcome outcome, const redisReply *reply)
 static bool
 walk_step(struct count_walk *walk)
 {
-	const char *args[] = {COUNTS_KEY, walk->cursor, COUNT_BATCH};
+	const char *args[] = {COUNTS_KEY, walk->tally, walk->cursor,
+	                      COUNT_BATCH, WALK_LEASE_MS};
 
-	return script_eval(walk->store->link, &walk->store->count, 1, 2, args,
-	                   on_count_batch, walk) == REDIS_SUBMIT_OK;
+	return script_eval(walk->store->link, &walk->store->walk_batch, 2, 3,
+	                   args, on_count_batch, walk) == REDIS_SUBMIT_OK;
+}
+
+static void
+on_walk_begun(void *arg, enum redis_outcome outcome, const redisReply *reply)
+{
+	struct count_walk *walk = arg;
+
+	if (outcome != REDIS_REPLIED || reply->type != REDIS_REPLY_INTEGER) {
+		walk_finish(walk, STORE_UNAVAILABLE);
+		return;
+	}
+	snprintf(walk->number, sizeof(walk->number), "%lld", reply->integer);
+	snprintf(walk->tally, sizeof(walk->tally), TALLY_PREFIX "%lld",
+	         reply->integer);
+	if (!walk_step(walk))
+		walk_finish(walk, STORE_UNAVAILABLE);
+}
+
+static bool
+walk_begin(struct count_walk *walk)
+{
+	const char *args[] = {COUNTS_KEY, WALK_LEASE_MS};
+
+	return script_eval(walk->store->link, &walk->store->walk_begin, 1, 1,
+	                   args, on_walk_begun, walk) == REDIS_SUBMIT_OK;
 }
 
 static bool
@@ -1081,8 +1281,8 @@ walk_add_waiter(struct count_walk *walk, session_counts_fn fn, void *arg)
 }
 
 bool
-session_store_count(struct session_store *store, session_counts_fn fn,
-                    void *arg)
+session_store_count_exact(struct session_store *store, session_counts_fn fn,
+                          void *arg)
 {
 	struct count_walk *walk = store->walk;
 
@@ -1093,8 +1293,7 @@ session_store_count(struct session_store *store, session_counts_fn fn,
 		return false;
 	walk->store = store;
 	strcpy(walk->cursor, "0");
-	strcpy(walk->retired, "0");
-	if (!walk_add_waiter(walk, fn, arg) || !walk_step(walk)) {
+	if (!walk_add_waiter(walk, fn, arg) || !walk_begin(walk)) {
 		free(walk->waiters);
 		free(walk);
 		return false;

@@ -1,8 +1,9 @@
 /* Sessions in Redis (§4): one key per session, auth_session:<id>, holding
- * the record with a TTL; the counters in the hash auth_stats; and, for the
- * MAX_SESSIONS cap, live sessions counted per expiry second (the hash
- * auth_sessions_count and the sorted set auth_sessions_expiry), so that
- * the cap costs O(log N) per create and no memory per session.
+ * the record with a TTL; the counters in the hash auth_stats; and, for
+ * status and the MAX_SESSIONS cap, live and used sessions counted per
+ * expiry second (the hash auth_sessions_count and the sorted set
+ * auth_sessions_expiry), so that status is one round trip and the cap
+ * costs O(log N) per create, with no memory per session.
  *
  * Every write is one Lua script, so that a counter never drifts from the
  * write it counts.  Functions that submit follow redis_link_submit()'s
@@ -36,13 +37,10 @@ enum store_result {
 /* timeout_ms is the link's deadline: a validation that reaches Redis
  * after half of it is refused (STORE_UNAVAILABLE), so that a 503 does not
  * hide a session used up late (short of the service's own loop stalling
- * for half the deadline with the reply already in hand).  max_ttl_seconds
- * bounds how long a session may live: sessions that the cap's count lost
- * and the exact walk counts again are held that long.  min_replicas is
- * REDIS_MIN_REPLICAS: see session_store_eval_ending(). */
+ * for half the deadline with the reply already in hand).  min_replicas
+ * is REDIS_MIN_REPLICAS: see session_store_eval_ending(). */
 struct session_store *session_store_create(struct redis_link *link,
-                                           int timeout_ms, int max_ttl_seconds,
-                                           int min_replicas);
+                                           int timeout_ms, int min_replicas);
 void session_store_destroy(struct session_store *store);
 
 struct script;
@@ -160,13 +158,24 @@ struct session_counts {
 typedef void (*session_counts_fn)(void *arg, enum store_result result,
                                   const struct session_counts *counts);
 
-/* Counts live and used sessions by walking the keys with SCAN in
- * batches, one asynchronous round trip each, so other requests go on
- * meanwhile.  Requests that arrive during a walk share it.  At its end the
- * walk reconciles the MAX_SESSIONS count with what it saw, erring high
- * (sessions.c, reconcile_lua).  False when no walk could start (fn never
- * runs); otherwise fn runs exactly once. */
-bool session_store_count(struct session_store *store, session_counts_fn fn,
-                         void *arg) __attribute__((warn_unused_result));
+/* Live and used sessions from the counters (sessions.c, "The counts"),
+ * with the totals of auth_stats: one script, whatever the number of
+ * sessions.  Records of other writers are not in them. */
+enum redis_submit session_store_counters(struct session_store *store,
+                                         redis_reply_fn fn, void *arg);
+enum store_result session_store_counters_result(enum redis_outcome outcome,
+                                                const struct redisReply *reply,
+                                                struct session_counts *counts);
+
+/* Counts live and used sessions, of every writer, by walking the keys
+ * with SCAN in batches, one asynchronous round trip each, so other
+ * requests go on meanwhile.  Requests that arrive during a walk share it.
+ * At its end the walk corrects the counters with what it saw, short of
+ * what writes during the walk may have changed (sessions.c, "The exact
+ * walk").  False when no walk could start (fn never runs); otherwise fn
+ * runs exactly once. */
+bool session_store_count_exact(struct session_store *store,
+                               session_counts_fn fn, void *arg)
+    __attribute__((warn_unused_result));
 
 #endif

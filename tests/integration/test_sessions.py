@@ -369,7 +369,9 @@ class Counters(SessionTest):
         results = []
 
         def ask():
-            results.append(self.svc.get("/auth/session-status").json()["total_sessions"])
+            body = self.svc.get("/auth/session-status?exact=true").json()
+            self.assertTrue(body["exact"])
+            results.append(body["total_sessions"])
 
         def batches(requests):
             before = self.commandstats().get("evalsha", 0)
@@ -452,9 +454,9 @@ class Limit(SessionTest):
         self.db.pipeline(cmds)
         sid = self.create({"ttl_seconds": 600})["session_id"]
         self.assertEqual(self.db.call("ZCARD", "auth_sessions_expiry"), 1)
-        # live, next, retired and the new session's second.
+        # live, used, next and the new session's second.
         self.assertEqual(self.db.call("HLEN", "auth_sessions_count"), 4)
-        self.assertEqual(self.db.call("HGET", "auth_sessions_count", "retired"), "2500")
+        self.assertEqual(self.db.call("HGET", "auth_sessions_count", "used"), "0")
         self.assertEqual(self.db.call("HGET", "auth_sessions_count", "live"), "1")
         expiry = self.db.call("ZRANGE", "auth_sessions_expiry", 0, 0, "WITHSCORES")
         self.assertEqual(expiry[0], self.record(sid)["expires_at"])
