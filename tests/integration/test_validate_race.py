@@ -1,7 +1,7 @@
 """Validation under a burst: hundreds of validations in flight at once,
 with and without Redis frozen in the middle. Every request gets its right
-answer, one-time use holds for a session raced by many, and a 503 never
-hides a session that Redis marked used (§5, §6)."""
+answer, one-time use holds for a session raced by many, and a validation
+sent to a frozen Redis and answered 503 never uses its session (§5, §6)."""
 
 import json
 import os
@@ -181,35 +181,51 @@ class ValidateRace(ServiceTest):
         for o in racers:
             if o.status == 401:
                 self.assertEqual(o.body["reason"], "already_used", o.body)
+        # A racer of the first wave may have been carried out by Redis
+        # just before it froze, its reply held up by the freeze: a 503
+        # that used the session (the gap README's "Limits" describes).
+        # A request sent once Redis was frozen never can.
+        racer_maybe_used = any(o.status == 503 for o in racers[:racing_half])
         if any(o.status == 401 for o in racers):
-            # Only a 200 may have used the session up, never a 503.
-            self.assertEqual(len(racer_wins), 1)
+            self.assertTrue(len(racer_wins) == 1 or racer_maybe_used)
 
         # Settle: Redis has run what it received while frozen.
         self.assertTrue(self.wait_healthy(self.svc, 5))
         time.sleep(2 * TIMEOUT_MS / 1000)
         hidden = [(o.sid, round(frozen_at[0] - o.sent, 3), round(o.took, 3))
-                  for o in singles if o.status == 503 and self.used(o.sid)]
-        self.assertEqual(hidden, [], "sessions used up behind a 503 (id, seconds "
-                         "from sending to SIGSTOP, seconds to the answer)")
-        # The raced session is used exactly when one of its racers got 200.
-        self.assertEqual(self.used(raced), bool(racer_wins))
+                  for o in singles[half:] if self.used(o.sid)]
+        self.assertEqual(hidden, [], "sent to a frozen Redis, answered 503, and "
+                         "used all the same (id, seconds from sending to "
+                         "SIGSTOP, seconds to the answer)")
+        # Not a check: the first wave's 503s whose script Redis had run
+        # when it froze, before it could write the reply.
+        late = {o.sid for o in singles[:half]
+                if o.status == 503 and self.used(o.sid)}
+        print("first-wave validations answered 503 with the script run "
+              "before the freeze: %d" % len(late))
+        raced_used = self.used(raced)
+        if not racer_wins:
+            self.assertTrue(not raced_used or racer_maybe_used)
+        else:
+            self.assertTrue(raced_used)
         winners = {o.sid for o in everyone if o.status == 200}
         self.assertEqual([sid for sid in winners if not self.used(sid)], [])
-        self.assertEqual(self.total_used() - used_before, len(winners))
+        self.assertEqual(self.total_used() - used_before,
+                         len(winners) + len(late) +
+                         (1 if raced_used and not racer_wins else 0))
         # Every validation reached Redis, those sent to it frozen too (it
         # wakes before the link would move on, at two deadlines): the
         # sessions above were left unused by its refusal, not by chance.
         self.assertEqual(self.scripts_run() - scripts_before, len(everyone))
 
         # A session that got 503 can still be validated, once.
-        retried = sorted({o.sid for o in singles if o.status == 503})
+        retried = sorted({o.sid for o in singles if o.status == 503} - late)
         self.assertTrue(retried)
         for sid in retried:
             r = self.svc.request("POST", "/auth/validate-session?session_id=" + sid)
             self.assertEqual(r.status, 200, (sid, r.body))
         r = self.svc.request("POST", "/auth/validate-session?session_id=" + raced)
-        self.assertEqual(r.status, 401 if racer_wins else 200, r.body)
+        self.assertEqual(r.status, 401 if raced_used else 200, r.body)
 
 
 if __name__ == "__main__":
