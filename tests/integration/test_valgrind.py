@@ -37,7 +37,13 @@ class Valgrind(ServiceTest):
         self.assertEqual(r.status, 200)
         sid = r.json()["session_id"]
         self.assertEqual(svc.get("/client/iframe.html?session_id=" + sid).status, 200)
-        self.assertEqual(svc.request("POST", "/auth/validate-session?session_id=" + sid).status, 200)
+        r = svc.request("POST", "/auth/validate-session?session_id=" + sid)
+        self.assertEqual(r.status, 200)
+        bearer = {"Authorization": "Bearer " + r.json()["embed_token"]}
+        self.assertEqual(svc.get("/auth/verify", headers=bearer).status, 200)
+        self.assertEqual(svc.get("/auth/verify").status, 401)
+        self.assertEqual(svc.request("POST", "/auth/logout", headers=bearer).status, 204)
+        self.assertEqual(svc.get("/auth/verify", headers=bearer).status, 401)
         self.assertEqual(svc.request("POST", "/auth/validate-session?session_id=" + sid).status, 401)
         self.assertEqual(svc.request("POST", "/auth/validate-session?session_id=" + str(uuid.uuid4())).status, 401)
         self.assertEqual(svc.request("POST", "/auth/validate-session?session_id=bad").status, 400)
