@@ -364,13 +364,20 @@ sessions_validate(struct http_call *call)
 	memcpy(ctx->id, id, sizeof(ctx->id));
 	memcpy(ctx->parent_origin, vb.parent_origin,
 	       sizeof(ctx->parent_origin));
-	if (!embed_token_generate(ctx->token) ||
-	    !embed_token_hash(ctx->token, hash)) {
-		log_error("no random bytes or no SHA-256 for an embed token; "
+	if (!embed_token_generate(ctx->token)) {
+		log_error("no random bytes from the kernel for an embed token; "
 		          "session left unused");
 		free(ctx);
+		/* Redis is fine: say what is not. */
 		reply_add_header(call, "Retry-After", "1");
 		reply_detail(call, 503, "no random bytes for an embed token");
+		return;
+	}
+	if (!embed_token_hash(ctx->token, hash)) {
+		log_error("libcrypto failed to hash an embed token; session "
+		          "left unused");
+		free(ctx);
+		reply_unavailable(call);
 		return;
 	}
 	now = session_store_now(api->sessions);

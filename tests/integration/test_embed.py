@@ -421,6 +421,23 @@ class CookieName(EmbedTest):
         self.assertEqual(self.verify(headers={"Cookie": "emb=" + token}).status, 200)
 
 
+class NoRandomBytes(EmbedTest):
+    def test_validate_answers_503_and_leaves_the_session_unused(self):
+        sid = self.create()
+        # A second service on the same Redis whose getrandom(2) fails.
+        broken = self.service({
+            "LD_PRELOAD": os.environ["IFRAME_AUTH_NO_GETRANDOM"],
+            "ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS", "") +
+            ":verify_asan_link_order=0"})
+        self.assertTrue(self.wait_healthy(broken))
+        r = broken.request("POST", "/auth/validate-session?session_id=" + sid)
+        self.assertEqual(self.assertJsonResponse(r, 503),
+                         {"detail": "no random bytes for an embed token"})
+        self.assertEqual(r.header("retry-after"), "1")
+        self.assertEqual(self.embed_keys(), [])
+        self.assertEqual(self.validate(sid).status, 200)
+
+
 class Config(ServiceTest):
     start_redis = False
 

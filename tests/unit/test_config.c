@@ -172,6 +172,8 @@ Test(config, integer_bounds)
 	    {"HTTP_IDLE_TIMEOUT_SECONDS", "0", "3601", "1", "3600"},
 	    {"HTTP_REQUEST_TIMEOUT_SECONDS", "0", "3601", "1", "3600"},
 	    {"MAX_CONNECTIONS", "0", "1000001", "1", "1000000"},
+	    {"EMBED_SESSION_TTL_SECONDS", "0", "31536001", "1", "31536000"},
+	    {"EMBED_IDLE_TIMEOUT_SECONDS", "0", "31536001", "1", "31536000"},
 	};
 
 	/* So that SESSION_MAX_TTL_SECONDS=1 is a valid value. */
@@ -188,6 +190,27 @@ Test(config, integer_bounds)
 		}
 		unsetenv(cases[i].key);
 	}
+}
+
+Test(config, embed_defaults_and_cookie)
+{
+	cr_assert(load(), "%s", err);
+	cr_expect_eq(cfg.embed_session_ttl_seconds, 3600);
+	cr_expect_eq(cfg.embed_idle_timeout_seconds, 900);
+	cr_expect(cfg.embed_cookie);
+	cr_expect_str_eq(cfg.embed_cookie_name, "__Host-iframe-auth");
+	setenv("EMBED_COOKIE", "false", 1);
+	setenv("EMBED_COOKIE_NAME", "emb_1", 1);
+	cr_assert(load(), "%s", err);
+	cr_expect_not(cfg.embed_cookie);
+	cr_expect_str_eq(cfg.embed_cookie_name, "emb_1");
+	unsetenv("EMBED_COOKIE_NAME");
+	unsetenv("EMBED_COOKIE");
+	expect_invalid("EMBED_COOKIE", "maybe");
+	expect_invalid("EMBED_COOKIE_NAME", "");
+	expect_invalid("EMBED_COOKIE_NAME", "a b");
+	expect_invalid("EMBED_COOKIE_NAME", "a=b");
+	expect_invalid("EMBED_COOKIE_NAME", "a;b");
 }
 
 Test(config, integers_must_be_plain_decimal)

@@ -519,6 +519,36 @@ Test(metrics, origin_mismatches_revocations_and_revoke_alls)
 	free(text);
 }
 
+Test(metrics, verifications_embed_sessions_and_logouts)
+{
+	static const char *const results[] = {
+	    "ok", "missing", "invalid", "expired", "revoked", "unavailable"};
+	char *text, series[96];
+
+	metrics_embed_opened(m);
+	metrics_embed_opened(m);
+	for (int r = 0; r < VERIFY_RESULTS; r++) {
+		for (int i = 0; i <= r; i++)
+			metrics_verification(m, (enum verify_result)r);
+	}
+	metrics_logout(m, true);
+	metrics_logout(m, false);
+	metrics_logout(m, false);
+	text = render(NULL);
+	cr_expect_eq(count(text, "iframe_auth_embed_sessions_opened_total"), 2);
+	for (int r = 0; r < VERIFY_RESULTS; r++) {
+		snprintf(series, sizeof(series),
+		         "iframe_auth_verifications_total{result=\"%s\"}",
+		         results[r]);
+		cr_expect_eq(count(text, series), r + 1, "%s", series);
+	}
+	cr_expect_eq(count(text, "iframe_auth_logouts_total{result=\"ended\"}"),
+	             1);
+	cr_expect_eq(count(text, "iframe_auth_logouts_total{result=\"none\"}"),
+	             2);
+	free(text);
+}
+
 Test(metrics, fresh_metrics_are_zero)
 {
 	char *text = render(NULL);
