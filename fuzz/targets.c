@@ -13,14 +13,17 @@
 #include <event2/event.h>
 #include <json-c/json.h>
 
+#include "api/credential.h"
 #include "app.h"
 #include "config.h"
+#include "http/cookie.h"
 #include "log.h"
 #include "session/base64url.h"
 #include "session/create_request.h"
 #include "session/embed_record.h"
 #include "session/origin.h"
 #include "session/record.h"
+#include "session/return_to.h"
 #include "session/session_id.h"
 #include "session/validate_body.h"
 
@@ -557,4 +560,37 @@ fuzz_embed_record(const uint8_t *data, size_t len)
 			abort();
 	}
 	embed_view_finish(&view);
+}
+
+void
+fuzz_embed(const uint8_t *data, size_t len)
+{
+	char token[EMBED_TOKEN_LEN + 1];
+	const char *value;
+	size_t vlen;
+	char *text;
+
+	if (len > FUZZ_INPUT_MAX)
+		return;
+	text = text_of(data, len);
+	if (text == NULL)
+		return;
+	/* The input as a Cookie header, then as an Authorization
+	 * header. */
+	if (cookie_find(text, "__Host-iframe-auth", &value, &vlen) &&
+	    (value < text || value + vlen > text + strlen(text)))
+		abort();
+	if (credential_pick(NULL, text, "__Host-iframe-auth", token) ==
+	        CREDENTIAL_TOKEN &&
+	    !embed_token_is_well_formed(token, strlen(token)))
+		abort();
+	if (credential_pick(text, NULL, NULL, token) == CREDENTIAL_TOKEN &&
+	    !embed_token_is_well_formed(token, strlen(token)))
+		abort();
+	/* A return_to that passes can only be read as a path here. */
+	if (return_to_check((const char *)data, len) == NULL &&
+	    (data[0] != '/' || (len > 1 && data[1] == '/') ||
+	     memchr(data, '\\', len) != NULL))
+		abort();
+	free(text);
 }

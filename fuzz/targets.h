@@ -16,6 +16,9 @@ void fuzz_record(const uint8_t *data, size_t len);
 void fuzz_record_general(const uint8_t *data, size_t len);
 /* An embed session's record as /auth/verify reads it (embed_record.h). */
 void fuzz_embed_record(const uint8_t *data, size_t len);
+/* The credential of verify and logout (Cookie and Authorization headers)
+ * and return_to. */
+void fuzz_embed(const uint8_t *data, size_t len);
 /* Starts the service in this process on first use; STATIC_DIR from the
  * environment (default "static"). */
 void fuzz_http(const uint8_t *data, size_t len);

@@ -71,7 +71,7 @@ meson test -C build-sanitize --setup=sanitize --no-suite valgrind --print-errorl
 
 # Each fuzz target for a bounded time, from the kept corpus; a crash fails
 # the run and leaves its input in build-fuzz/.
-fuzz_targets=(session_id create_body record record_general embed_record http)
+fuzz_targets=(session_id create_body record record_general embed_record embed http)
 setup_build build-fuzz clang fuzz=true b_sanitize=address,undefined b_lundef=false
 ninja -C build-fuzz "${fuzz_targets[@]/#/fuzz/fuzz_}"
 # Every sanitizer finding stops the target, as in the sanitize test setup

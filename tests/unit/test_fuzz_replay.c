@@ -97,6 +97,11 @@ Test(fuzz_replay, embed_record)
 	replay("embed_record", fuzz_embed_record);
 }
 
+Test(fuzz_replay, embed)
+{
+	replay("embed", fuzz_embed);
+}
+
 Test(fuzz_replay, http)
 {
 	replay("http", fuzz_http);
