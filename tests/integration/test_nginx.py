@@ -109,7 +109,8 @@ class NginxTest(NginxServiceTest):
         # What nginx makes of verify's 503: auth_request turns any answer
         # but 2xx, 401 and 403 into a 500, which the site answers as 503
         # with Retry-After (deploy/nginx/iframe-auth.conf).  Fail closed.
-        self.stack({"REDIS_TIMEOUT_MS": "300"})
+        # A deadline a loaded machine meets while Redis runs.
+        self.stack({"REDIS_TIMEOUT_MS": "1000"})
         token = self.redeem()
         bearer = {"Authorization": "Bearer " + token}
         self.assertEqual(self.app_user(bearer)[0], "alice")
@@ -121,7 +122,7 @@ class NginxTest(NginxServiceTest):
             self.assertEqual(status, 503, body)
             self.assertEqual(h.get("retry-after"), "5")
             self.assertNotIn("signed in as", body)
-            self.assertLess(took, 0.3 + 2)
+            self.assertLess(took, 1.0 + 2)
             self.assertIn("auth request unexpected status: 503", self.nginx.errors())
             # The service's own answer, for the record.
             self.assertEqual(self.svc.get("/auth/verify", headers=bearer).status, 503)
