@@ -364,16 +364,6 @@ json_input_parse_located(const char *text, size_t len,
 	return obj;
 }
 
-struct json_object *
-json_input_parse(const char *text, size_t len, const char **why)
-{
-	struct json_input_fault fault;
-	struct json_object *obj = json_input_parse_located(text, len, &fault);
-
-	*why = fault.why;
-	return obj;
-}
-
 bool
 json_input_is_utf8(const char *text, size_t len)
 {

@@ -30,11 +30,6 @@ struct json_input_fault {
 struct json_object *json_input_parse_located(const char *text, size_t len,
                                              struct json_input_fault *fault);
 
-/* Returns the parsed value (release with json_object_put), or NULL with
- * *why set to a static reason. */
-struct json_object *json_input_parse(const char *text, size_t len,
-                                     const char **why);
-
 /* Whether the len bytes at text are well-formed UTF-8 (no overlong
  * forms, no surrogates), as every JSON input must be. */
 bool json_input_is_utf8(const char *text, size_t len);

@@ -1033,13 +1033,6 @@ submit(struct redis_link *link, redis_reply_fn fn, void *arg, const char *wire,
 }
 
 enum redis_submit
-redis_link_submit_wire(struct redis_link *link, redis_reply_fn fn, void *arg,
-                       const char *wire, size_t len)
-{
-	return submit(link, fn, arg, wire, len, 0);
-}
-
-enum redis_submit
 redis_link_submit_wire_replicated(struct redis_link *link, redis_reply_fn fn,
                                   void *arg, const char *wire, size_t len,
                                   int min_replicas)

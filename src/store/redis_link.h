@@ -124,21 +124,16 @@ enum redis_submit redis_link_submit(struct redis_link *link, redis_reply_fn fn,
                                     const size_t *argvlen)
     __attribute__((warn_unused_result));
 
-/* The same for one command already in Redis's wire form (RESP), len
- * bytes; the link copies it. */
-enum redis_submit redis_link_submit_wire(struct redis_link *link,
-                                         redis_reply_fn fn, void *arg,
-                                         const char *wire, size_t len)
-    __attribute__((warn_unused_result));
-
 /*
- * The same, followed on the same connection by WAIT min_replicas
+ * The same for one command already in Redis's wire form (RESP), len
+ * bytes, which the link copies; followed, when min_replicas > 0, on the
+ * same connection by WAIT min_replicas
  * <REDIS_TIMEOUT_MS / 4>, pipelined (no extra round trip), with one
  * callback for both: it hears the command's reply once WAIT has
  * answered, as REDIS_REPLIED when at least min_replicas replicas
  * acknowledged, REDIS_NOT_REPLICATED otherwise.  An error reply to the
  * command is REDIS_ERROR_REPLY at once.  It counts as two commands
- * against max_pending.  min_replicas 0 is redis_link_submit_wire().
+ * against max_pending.  With min_replicas 0 it is a plain command.
  */
 enum redis_submit redis_link_submit_wire_replicated(
     struct redis_link *link, redis_reply_fn fn, void *arg, const char *wire,

@@ -540,7 +540,8 @@ Test(metrics, verifications_embed_sessions_and_logouts)
 		snprintf(series, sizeof(series),
 		         "iframe_auth_verifications_total{result=\"%s\"}",
 		         results[r]);
-		cr_expect_eq(count(text, series), r + 1, "%s", series);
+		cr_expect_eq(count(text, series), (unsigned long long)r + 1,
+		             "%s", series);
 	}
 	cr_expect_eq(count(text, "iframe_auth_logouts_total{result=\"ended\"}"),
 	             1);
