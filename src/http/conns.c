@@ -83,13 +83,36 @@ conn_set_idle(struct conn *conn)
 	watch_for_waiting(conn->owner);
 }
 
+/* At the cap with no connection idle, no room can be made until a
+ * request is answered: that is worth a warning, once per episode.  Only
+ * a request starting can bring that about: the connection that filled
+ * the cap is idle once found, until its first byte. */
 static void
-conn_set_busy(struct conn *conn)
+warn_if_locked_out(struct conns *c)
+{
+	if (!c->full || c->full_warned || !TAILQ_EMPTY(&c->idle))
+		return;
+	c->full_warned = true;
+	log_warning("connection limit reached, pausing accepts "
+	            "max_connections=%zu",
+	            c->max);
+}
+
+static void
+idle_remove(struct conn *conn)
 {
 	if (!conn->idle)
 		return;
 	conn->idle = false;
 	TAILQ_REMOVE(&conn->owner->idle, conn, idle_link);
+}
+
+/* A request has started on the connection: it may not be closed. */
+static void
+conn_set_busy(struct conn *conn)
+{
+	idle_remove(conn);
+	warn_if_locked_out(conn->owner);
 }
 
 /* Forgets the connection: evhttp is closing it, gave it up before the
@@ -101,7 +124,7 @@ conn_free(struct conn *conn)
 	struct conns *c = conn->owner;
 	bool reply_lost = conn->answer == ANSWER_WRITING;
 
-	conn_set_busy(conn);
+	idle_remove(conn);
 	if (conn->evcon != NULL)
 		ptr_map_remove(&c->by_evcon, conn->evcon);
 	/* evhttp may still drain the input buffer while it frees the
@@ -115,6 +138,7 @@ conn_free(struct conn *conn)
 	c->count--;
 	if (c->full && c->count < c->max) {
 		c->full = false;
+		c->full_warned = false;
 		if (c->client_waiting != NULL)
 			event_del(c->client_waiting);
 		update_accepting(c);
@@ -273,10 +297,6 @@ conns_new_bufferevent(struct event_base *base, void *arg)
 	if (++c->count >= c->max && !c->full) {
 		c->full = true;
 		update_accepting(c);
-		if (TAILQ_EMPTY(&c->idle))
-			log_warning("connection limit reached, pausing accepts "
-			            "max_connections=%zu",
-			            c->max);
 		watch_for_waiting(c);
 	}
 	return conn->bev;

@@ -50,6 +50,7 @@ struct conns {
 	 * has this duration, so adding and removing one is O(1). */
 	const struct timeval *request_timeout;
 	bool full;           /* accepting paused at max */
+	bool full_warned;    /* this episode at max has been logged */
 	bool exhausted;      /* accepting paused: out of descriptors */
 	int retry_ms;        /* next retry after running out of descriptors */
 	size_t exhausted_at; /* connections open when they ran out */
