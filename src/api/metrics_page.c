@@ -16,7 +16,8 @@ metrics_page(struct http_call *call)
 	struct metrics_gauges g = {
 	    .redis_up = redis_link_is_up(api->redis),
 	    .redis_reconnects = redis_link_reconnects(api->redis),
-	    .redis_pending = redis_link_pending(api->redis),
+	    .redis_pending = redis_link_pending(api->redis) +
+	                     session_store_batched(api->sessions),
 	    .redis_timeouts = redis_link_timeouts(api->redis),
 	    .iframe_marks_dropped = session_store_marks_dropped(api->sessions),
 	    .open_connections = server_connections(call->server),

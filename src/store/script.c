@@ -135,19 +135,14 @@ script_eval_replicated(struct redis_link *link, const struct script *s,
                        int min_replicas, redis_reply_fn fn, void *arg)
 {
 	struct script_call *c;
-	size_t lens[SCRIPT_MAX_ARGS];
 	size_t size = COUNT_FRAME + ELEMENT_FRAME + 7 + ELEMENT_FRAME +
 	              sizeof(s->sha) + ELEMENT_FRAME + 20;
 	char numkeys[20], *p;
 	enum redis_submit r;
 	int n = nkeys + nargs;
 
-	if (n > SCRIPT_MAX_ARGS)
-		return REDIS_SUBMIT_FULL;
-	for (int i = 0; i < n; i++) {
-		lens[i] = strlen(args[i]);
-		size += ELEMENT_FRAME + lens[i];
-	}
+	for (int i = 0; i < n; i++)
+		size += ELEMENT_FRAME + strlen(args[i]);
 	c = malloc(sizeof(*c) + size);
 	if (c == NULL)
 		return REDIS_SUBMIT_FULL;
@@ -166,7 +161,7 @@ script_eval_replicated(struct redis_link *link, const struct script *s,
 	    p, numkeys,
 	    (size_t)(put_decimal(numkeys, (size_t)nkeys) - numkeys));
 	for (int i = 0; i < n; i++)
-		p = put_element(p, args[i], lens[i]);
+		p = put_element(p, args[i], strlen(args[i]));
 	c->len = (size_t)(p - c->wire);
 	r = redis_link_submit_wire_replicated(link, on_script_reply, c, c->wire,
 	                                      c->len, min_replicas);

@@ -9,8 +9,6 @@
 
 #include "redis_link.h"
 
-#define SCRIPT_MAX_ARGS 12
-
 struct script {
 	const char *name;
 	const char *source;
@@ -23,7 +21,7 @@ bool script_register(struct redis_link *link, struct script *s)
 
 /*
  * Runs s with nkeys keys followed by nargs arguments (args, NUL-terminated
- * strings, at most SCRIPT_MAX_ARGS in all).  Same contract as
+ * strings).  Same contract as
  * redis_link_submit(): on REDIS_SUBMIT_OK fn runs exactly once.
  */
 enum redis_submit script_eval(struct redis_link *link, const struct script *s,

@@ -12,6 +12,7 @@
 #include "../log.h"
 #include "../session/record.h"
 #include "../session/session_id.h"
+#include "batch.h"
 #include "embed.h"
 #include "script.h"
 #include "user_gen.h"
@@ -214,95 +215,115 @@
  */
 /* The own layout from its flags to the second it expires in (captured):
  * one literal, so that a call pays nothing to build the patterns. */
-#define OWN_TAIL                                               \
-	"\"iframe_opened\":%a+,\"session_id\":\"[^\"\\\\]*\"," \
-	"\"created_at\":\"[^\"\\\\]*\",\"expires_at\":\""      \
-	"(%d%d%d%d%-%d%d%-%d%dT%d%d:%d%d:%d%dZ)\""
-#define COUNTS_LUA                                                            \
-	"local function now_ms()\n"                                           \
-	"  local t = redis.call('TIME')\n"                                    \
-	"  return t[1] * 1000 + math.floor(t[2] / 1000)\n"                    \
-	"end\n"                                                               \
-	"local function score(ms)\n"                                          \
-	"  return string.format('%d.%03d', math.floor(ms / 1000), ms % "      \
-	"1000)\n"                                                             \
-	"end\n"                                                               \
-	"-- Heals lost counts and retires the seconds Redis has expired.\n"   \
-	"-- Returns live, used, next (nil when the set is empty).\n"          \
-	"local function retire(zset, counts)\n"                               \
-	"  local c = redis.call('HMGET', counts, 'live', 'used', 'next', "    \
-	"'walks', 'walking_until')\n"                                         \
-	"  local live, used = tonumber(c[1]) or 0, tonumber(c[2]) or 0\n"     \
-	"  local nxt = tonumber(c[3])\n"                                      \
-	"  if (live ~= 0 or used ~= 0) and redis.call('EXISTS', zset) == 0 "  \
-	"then\n"                                                              \
-	"    redis.call('DEL', counts)\n"                                     \
-	"    if c[4] then redis.call('HSET', counts, 'walks', c[4]) end\n"    \
-	"    if c[5] then redis.call('HSET', counts, 'walking_until', c[5]) " \
-	"end\n"                                                               \
-	"    live, used, nxt = 0, 0, nil\n"                                   \
-	"  end\n"                                                             \
-	"  local now = score(now_ms())\n"                                     \
-	"  if not nxt or nxt >= tonumber(now) then return live, used, nxt "   \
-	"end\n"                                                               \
-	"  for _ = 1, 4 do\n"                                                 \
-	"    local gone = redis.call('ZRANGEBYSCORE', zset, '-inf', '(' .. "  \
-	"now,\n"                                                              \
-	"                            'LIMIT', 0, 1000)\n"                     \
-	"    if #gone == 0 then break end\n"                                  \
-	"    local fields = {}\n"                                             \
-	"    for i, s in ipairs(gone) do\n"                                   \
-	"      fields[i] = s\n"                                               \
-	"      fields[#gone + i] = 'used:' .. s\n"                            \
-	"    end\n"                                                           \
-	"    local n = redis.call('HMGET', counts, unpack(fields))\n"         \
-	"    for i = 1, #gone do\n"                                           \
-	"      live = live - (tonumber(n[i]) or 0)\n"                         \
-	"      used = used - (tonumber(n[#gone + i]) or 0)\n"                 \
-	"      fields[2 * #gone + i] = 'touched:' .. gone[i]\n"               \
-	"    end\n"                                                           \
-	"    redis.call('HDEL', counts, unpack(fields))\n"                    \
-	"    redis.call('ZREM', zset, unpack(gone))\n"                        \
-	"    if #gone < 1000 then break end\n"                                \
-	"  end\n"                                                             \
-	"  redis.call('HSET', counts, 'live', live, 'used', used)\n"          \
-	"  nxt = tonumber(redis.call('ZRANGE', zset, 0, 0, "                  \
-	"'WITHSCORES')[2])\n"                                                 \
-	"  if nxt then redis.call('HSET', counts, 'next', nxt)\n"             \
-	"  else redis.call('HDEL', counts, 'next') end\n"                     \
-	"  return live, used, nxt\n"                                          \
-	"end\n"                                                               \
-	"-- Counts a change of one second's sessions (dlive, dused), if "     \
-	"that\n"                                                              \
-	"-- second is still counted, and stamps it while a walk runs.\n"      \
-	"local function count_change(counts, sec, dlive, dused, now)\n"       \
-	"  local c = redis.call('HMGET', counts, sec, 'walking_until', "      \
-	"'walks')\n"                                                          \
-	"  if not c[1] then return end\n"                                     \
-	"  if dlive ~= 0 then\n"                                              \
-	"    redis.call('HINCRBY', counts, sec, dlive)\n"                     \
-	"    redis.call('HINCRBY', counts, 'live', dlive)\n"                  \
-	"  end\n"                                                             \
-	"  if dused ~= 0 then\n"                                              \
-	"    redis.call('HINCRBY', counts, 'used:' .. sec, dused)\n"          \
-	"    redis.call('HINCRBY', counts, 'used', dused)\n"                  \
-	"  end\n"                                                             \
-	"  if (tonumber(c[2]) or 0) > now then\n"                             \
-	"    redis.call('HSET', counts, 'touched:' .. sec, c[3])\n"           \
-	"  end\n"                                                             \
-	"end\n"                                                               \
-	"-- The expiry second of a record in the service's own layout, and\n" \
-	"-- whether it is used; nil for any other record, or one whose\n"     \
-	"-- expires_at is no second (the walk matches every record: one\n"    \
-	"-- pattern each, a constant).\n"                                     \
-	"local own_unused = '^" RECORD_HEAD_UNUSED OWN_TAIL "'\n"             \
-	"local own_used = '^" RECORD_HEAD_USED                                \
-	"\"used_at\":\"[^\"\\\\]*\"," OWN_TAIL "'\n"                          \
-	"local function own_second(v)\n"                                      \
-	"  local sec = string.match(v, own_unused)\n"                         \
-	"  if sec then return sec, false end\n"                               \
-	"  sec = string.match(v, own_used)\n"                                 \
-	"  if sec then return sec, true end\n"                                \
+#define OWN_TAIL                                                   \
+	"\"iframe_opened\":(%a+),\"session_id\":(\"[^\"\\\\]*\")," \
+	"\"created_at\":\"[^\"\\\\]*\",\"expires_at\":\""          \
+	"(%d%d%d%d%-%d%d%-%d%dT%d%d:%d%d:%d%dZ)\"()"
+#define COUNTS_LUA                                                             \
+	"local function now_ms()\n"                                            \
+	"  local t = redis.call('TIME')\n"                                     \
+	"  return t[1] * 1000 + math.floor(t[2] / 1000)\n"                     \
+	"end\n"                                                                \
+	"local function score(ms)\n"                                           \
+	"  return string.format('%d.%03d', math.floor(ms / 1000), ms % "       \
+	"1000)\n"                                                              \
+	"end\n"                                                                \
+	"-- Heals lost counts and retires the seconds Redis has expired.\n"    \
+	"-- Returns live, used, next (nil when the set is empty).\n"           \
+	"local function retire(zset, counts)\n"                                \
+	"  local c = redis.call('HMGET', counts, 'live', 'used', 'next', "     \
+	"'walks', 'walking_until')\n"                                          \
+	"  local live, used = tonumber(c[1]) or 0, tonumber(c[2]) or 0\n"      \
+	"  local nxt = tonumber(c[3])\n"                                       \
+	"  if (live ~= 0 or used ~= 0) and redis.call('EXISTS', zset) == 0 "   \
+	"then\n"                                                               \
+	"    redis.call('DEL', counts)\n"                                      \
+	"    if c[4] then redis.call('HSET', counts, 'walks', c[4]) end\n"     \
+	"    if c[5] then redis.call('HSET', counts, 'walking_until', c[5]) "  \
+	"end\n"                                                                \
+	"    live, used, nxt = 0, 0, nil\n"                                    \
+	"  end\n"                                                              \
+	"  local now = score(now_ms())\n"                                      \
+	"  if not nxt or nxt >= tonumber(now) then return live, used, nxt "    \
+	"end\n"                                                                \
+	"  for _ = 1, 4 do\n"                                                  \
+	"    local gone = redis.call('ZRANGEBYSCORE', zset, '-inf', '(' .. "   \
+	"now,\n"                                                               \
+	"                            'LIMIT', 0, 1000)\n"                      \
+	"    if #gone == 0 then break end\n"                                   \
+	"    local fields = {}\n"                                              \
+	"    for i, s in ipairs(gone) do\n"                                    \
+	"      fields[i] = s\n"                                                \
+	"      fields[#gone + i] = 'used:' .. s\n"                             \
+	"    end\n"                                                            \
+	"    local n = redis.call('HMGET', counts, unpack(fields))\n"          \
+	"    for i = 1, #gone do\n"                                            \
+	"      live = live - (tonumber(n[i]) or 0)\n"                          \
+	"      used = used - (tonumber(n[#gone + i]) or 0)\n"                  \
+	"      fields[2 * #gone + i] = 'touched:' .. gone[i]\n"                \
+	"    end\n"                                                            \
+	"    redis.call('HDEL', counts, unpack(fields))\n"                     \
+	"    redis.call('ZREM', zset, unpack(gone))\n"                         \
+	"    if #gone < 1000 then break end\n"                                 \
+	"  end\n"                                                              \
+	"  redis.call('HSET', counts, 'live', live, 'used', used)\n"           \
+	"  nxt = tonumber(redis.call('ZRANGE', zset, 0, 0, "                   \
+	"'WITHSCORES')[2])\n"                                                  \
+	"  if nxt then redis.call('HSET', counts, 'next', nxt)\n"              \
+	"  else redis.call('HDEL', counts, 'next') end\n"                      \
+	"  return live, used, nxt\n"                                           \
+	"end\n"                                                                \
+	"-- Counts changes of seconds' sessions (changes[sec] = {dlive,\n"     \
+	"-- dused}), of the seconds still counted, and stamps them while a\n"  \
+	"-- walk runs.\n"                                                      \
+	"local function count_changes(counts, changes, now)\n"                 \
+	"  local fields, secs = {'walking_until', 'walks'}, {}\n"              \
+	"  for sec in pairs(changes) do\n"                                     \
+	"    secs[#secs + 1] = sec\n"                                          \
+	"    fields[#fields + 1] = sec\n"                                      \
+	"  end\n"                                                              \
+	"  if #secs == 0 then return end\n"                                    \
+	"  local c = redis.call('HMGET', counts, unpack(fields))\n"            \
+	"  local walking = (tonumber(c[1]) or 0) > now\n"                      \
+	"  local live, used = 0, 0\n"                                          \
+	"  for i, sec in ipairs(secs) do\n"                                    \
+	"    if c[i + 2] then\n"                                               \
+	"      local d = changes[sec]\n"                                       \
+	"      if d[1] ~= 0 then redis.call('HINCRBY', counts, sec, d[1]) "    \
+	"end\n"                                                                \
+	"      if d[2] ~= 0 then\n"                                            \
+	"        redis.call('HINCRBY', counts, 'used:' .. sec, d[2])\n"        \
+	"      end\n"                                                          \
+	"      live, used = live + d[1], used + d[2]\n"                        \
+	"      if walking then\n"                                              \
+	"        redis.call('HSET', counts, 'touched:' .. sec, c[2])\n"        \
+	"      end\n"                                                          \
+	"    end\n"                                                            \
+	"  end\n"                                                              \
+	"  if live ~= 0 then redis.call('HINCRBY', counts, 'live', live) "     \
+	"end\n"                                                                \
+	"  if used ~= 0 then redis.call('HINCRBY', counts, 'used', used) "     \
+	"end\n"                                                                \
+	"end\n"                                                                \
+	"local function count_change(counts, sec, dlive, dused, now)\n"        \
+	"  count_changes(counts, {[sec] = {dlive, dused}}, now)\n"             \
+	"end\n"                                                                \
+	"-- The service's own layout up to its expiry second, one constant\n"  \
+	"-- pattern each: iframe_opened, the session id (JSON text), the\n"    \
+	"-- second and where the members after it begin.  A record that "      \
+	"does\n"                                                               \
+	"-- not match, or whose expires_at is no second, goes the general\n"   \
+	"-- way and is not counted.\n"                                         \
+	"local own_unused = '^" RECORD_HEAD_UNUSED OWN_TAIL "'\n"              \
+	"local own_used = '^" RECORD_HEAD_USED                                 \
+	"\"used_at\":\"[^\"\\\\]*\"," OWN_TAIL "'\n"                           \
+	"-- The expiry second of a record in the own layout, and whether it\n" \
+	"-- is used; nil for any other record.\n"                              \
+	"local function own_second(v)\n"                                       \
+	"  local _, _, sec = string.match(v, own_unused)\n"                    \
+	"  if sec then return sec, false end\n"                                \
+	"  _, _, sec = string.match(v, own_used)\n"                            \
+	"  if sec then return sec, true end\n"                                 \
 	"end\n"
 
 /* KEYS: session, stats, expiry set, counts, and the user's generation
@@ -333,125 +354,155 @@ static const char create_lua[] =
     "redis.call('HINCRBY', KEYS[2], 'total_created', 1)\n"
     "return 1\n";
 
-/* KEYS: session, stats, embed, counts.  ARGV: used_at, not_after (ms on
- * Redis's clock), then the embed session's (below), then parent_origin
- * (canonical, or "").  0: not found, 2: already used, 3: too late, 4: a
- * corrupt record, 5: revoked, 6: origin mismatch,
- * otherwise the updated record.  A command that reaches Redis after the
- * service has given up on it (a frozen Redis that wakes up) must not use
- * the session up behind the 503 the client already has; nor may a record
- * be used up that the service could not answer from.  The service's own
- * layout is checked and marked by position; any other goes the general
- * way.  Either way the new record nv is written in one place, below. */
+/* Validations of one event-loop turn, in one call (batch.h).  KEYS:
+ * stats, counts, then for each validation its session and its embed
+ * session.  ARGV, six for each: used_at, not_after (ms on Redis's clock),
+ * then the embed session's (below), then parent_origin (canonical, or "").
+ * Answers one element for each: 0: not found, 2: already used, 3: too
+ * late, 4: a corrupt record, 5: revoked, 6: origin mismatch, an error of
+ * its own, otherwise the updated record.  A command that reaches Redis
+ * after the service has given up on it (a frozen Redis that wakes up) must
+ * not use the session up behind the 503 the client already has; nor may a
+ * record be used up that the service could not answer from.  The service's
+ * own layout is read by one pattern and marked by position; any other
+ * goes the general way.  Either way the new record nv is written in one
+ * place, below.  The clock, the records and the counters are read and
+ * written once for the call: each costs about as much as a whole
+ * validation's own work (docs/PERFORMANCE.md). */
 static const char validate_shebang[] = "#!lua\n";
-static const char validate_lua[] =
-    "local t = redis.call('TIME')\n"
-    "if t[1] * 1000 + math.floor(t[2] / 1000) > tonumber(ARGV[2]) then\n"
-    "  return 3\n"
-    "end\n"
-    "local v = redis.pcall('GET', KEYS[1])\n"
-    "if not v then return 0 end\n"
-    "if type(v) ~= 'string' then return 4 end\n"
-    "local used, unused = '" RECORD_HEAD_USED "', '" RECORD_HEAD_UNUSED "'\n"
-    "local rest = string.sub(v, #unused + 1)\n"
-    "local opened = string.match(rest, '^\"iframe_opened\":(%a+),"
-    "" RECORD_AFTER_FLAGS "')\n"
-    "local nv, sid, tail, gen, r, uid, origins, sec\n"
-    "-- The fast path: the service's own layout, by position.\n"
-    "if string.sub(v, 1, #unused) == unused and string.sub(v, -1) == '}' and\n"
-    "   (opened == 'true' or opened == 'false') then\n"
-    "  nv = used .. '" RECORD_USED_AT "' .. ARGV[1] .. '\",' .. rest\n"
-    "  sid = string.match(rest, '^\"iframe_opened\":%a+,' ..\n"
-    "                     '\"session_id\":(\"[^\"\\\\]*\")')\n"
-    "  tail = string.match(rest, '\"expires_at\":\"[^\"]*\"(.*)}$')\n"
-    "  if not sid or not tail then return 4 end\n"
-    "  sec = own_second(v)\n"
-    "  -- After the expiry: allowed_origins, user_id, ..., generation last\n"
-    "  -- when there is a user (record.h).  A user_id with escapes, or one\n"
-    "  -- not where the service puts it, is decoded.\n"
-    "  gen = string.match(tail, '," RECORD_GENERATION "(%d+)$')\n"
-    "  if gen then tail = string.sub(tail, 1, -#gen - 15) end\n"
-    "  local list, at = string.match(tail, '^,\"allowed_origins\":(%b[])()')\n"
-    "  if list then\n"
-    "    origins = {}\n"
-    "    for o in string.gmatch(list, '\"([^\"]*)\"') do\n"
-    "      origins[#origins + 1] = o\n"
+static const char validate_one_lua[] =
+    "local function validate_one(key, ekey, v, a, now, done)\n"
+    "  if now > tonumber(ARGV[a + 2]) then return 3 end\n"
+    "  -- MGET reads a key of another type as none.\n"
+    "  if not v then return redis.call('EXISTS', key) == 1 and 4 or 0 end\n"
+    "  local used, unused = '" RECORD_HEAD_USED "', '" RECORD_HEAD_UNUSED "'\n"
+    "  local opened, sid, sec, after = string.match(v, own_unused)\n"
+    "  local nv, tail, gen, r, uid, origins\n"
+    "  if (opened == 'true' or opened == 'false') and\n"
+    "     string.byte(v, -1) == 125 then\n"
+    "    -- The fast path: the service's own layout, read by the one match\n"
+    "    -- above.\n"
+    "    nv = used .. '" RECORD_USED_AT "' .. ARGV[a + 1] .. '\",' ..\n"
+    "         string.sub(v, #unused + 1)\n"
+    "    tail = string.sub(v, after, -2)\n"
+    "    -- After the expiry: allowed_origins, user_id, ..., generation last\n"
+    "    -- when there is a user (record.h).  A user_id with escapes, or one\n"
+    "    -- not where the service puts it, is decoded.\n"
+    "    if tail ~= '' then\n"
+    "      gen = string.match(tail, '," RECORD_GENERATION "(%d+)$')\n"
+    "      if gen then tail = string.sub(tail, 1, -#gen - 15) end\n"
+    "      local list, at = string.match(tail, "
+    "  '^,\"allowed_origins\":(%b[])()')\n"
+    "      if list then\n"
+    "        origins = {}\n"
+    "        for o in string.gmatch(list, '\"([^\"]*)\"') do\n"
+    "          origins[#origins + 1] = o\n"
+    "        end\n"
+    "      end\n"
+    "      uid = string.match(tail, '^,\"user_id\":\"([^\"\\\\]*)\"', at or "
+    "1)\n"
+    "      if not uid and string.find(tail, '\"user_id\"', 1, true) then\n"
+    "        r = record_read(v)\n"
+    "        if not r then return 4 end\n"
+    "        uid = r.user_id\n"
+    "      end\n"
     "    end\n"
-    "  end\n"
-    "  uid = string.match(tail, '^,\"user_id\":\"([^\"\\\\]*)\"', at or 1)\n"
-    "  if not uid and string.find(tail, '\"user_id\"', 1, true) then\n"
+    "  elseif string.sub(v, 1, #used) == used then\n"
+    "    return 2\n"
+    "  else\n"
+    "    -- The general path: any writer's record, edited member by member.\n"
     "    r = record_read(v)\n"
     "    if not r then return 4 end\n"
-    "    uid = r.user_id\n"
-    "  end\n"
-    "elseif string.sub(v, 1, #used) == used then\n"
-    "  return 2\n"
-    "else\n"
-    "  -- The general path: any writer's record, edited member by member.\n"
-    "  r = record_read(v)\n"
-    "  if not r then return 4 end\n"
-    "  if r.used then return 2 end\n"
-    "  uid, gen, origins = r.user_id, r.generation, r.allowed_origins\n"
-    "  local m = record_members(v)\n"
-    "  local at = '\"' .. ARGV[1] .. '\"'\n"
-    "  if not m.used_at then\n"
-    "    nv = splice(v, m.used, 'true,\"used_at\":' .. at)\n"
-    "  elseif m.used_at[1] > m.used[1] then\n"
-    "    nv = splice(splice(v, m.used_at, at), m.used, 'true')\n"
-    "  else\n"
-    "    nv = splice(splice(v, m.used, 'true'), m.used_at, at)\n"
-    "  end\n"
-    "  sid = string.sub(v, m.session_id[1], m.session_id[2])\n"
-    "  tail = ''\n"
-    "  for _, k in ipairs({'allowed_origins', 'user_id', 'return_to',\n"
-    "                      'metadata'}) do\n"
-    "    local span = m[k]\n"
-    "    if span and (type(r[k]) == 'string' or\n"
-    "                 (k == 'metadata' and string.byte(v, span[1]) == 123) "
-    "or\n"
-    "                 (k == 'allowed_origins' and string.byte(v, span[1]) "
-    "== 91))\n"
-    "    then\n"
-    "      tail = tail .. ',\"' .. k .. '\":' .. string.sub(v, span[1], "
-    "span[2])\n"
+    "    if r.used then return 2 end\n"
+    "    uid, gen, origins = r.user_id, r.generation, r.allowed_origins\n"
+    "    local m = record_members(v)\n"
+    "    local at = '\"' .. ARGV[a + 1] .. '\"'\n"
+    "    if not m.used_at then\n"
+    "      nv = splice(v, m.used, 'true,\"used_at\":' .. at)\n"
+    "    elseif m.used_at[1] > m.used[1] then\n"
+    "      nv = splice(splice(v, m.used_at, at), m.used, 'true')\n"
+    "    else\n"
+    "      nv = splice(splice(v, m.used, 'true'), m.used_at, at)\n"
+    "    end\n"
+    "    sid = string.sub(v, m.session_id[1], m.session_id[2])\n"
+    "    tail = ''\n"
+    "    for _, k in ipairs({'allowed_origins', 'user_id', 'return_to',\n"
+    "                        'metadata'}) do\n"
+    "      local span = m[k]\n"
+    "      if span and (type(r[k]) == 'string' or\n"
+    "                   (k == 'metadata' and string.byte(v, span[1]) == 123) "
+    "  or\n"
+    "                   (k == 'allowed_origins' and string.byte(v, span[1]) "
+    "  == 91))\n"
+    "      then\n"
+    "        tail = tail .. ',\"' .. k .. '\":' .. string.sub(v, span[1], "
+    "  span[2])\n"
+    "      end\n"
     "    end\n"
     "  end\n"
-    "end\n"
-    "gen = string.format('%d', tonumber(gen) or 0)\n"
-    "-- Bound to its user and its sites (§11): neither uses it up.\n"
-    "if type(uid) == 'string' and user_revoked(uid, gen) then return 5 end\n"
-    "if type(origins) == 'table' then\n"
-    "  local bound = false\n"
-    "  for _, o in ipairs(origins) do\n"
-    "    if o == ARGV[6] then bound = true end\n"
+    "  gen = string.format('%d', tonumber(gen) or 0)\n"
+    "  -- Bound to its user and its sites (§11): neither uses it up.\n"
+    "  if type(uid) == 'string' and user_revoked(uid, gen) then return 5 end\n"
+    "  if type(origins) == 'table' then\n"
+    "    local bound = false\n"
+    "    for _, o in ipairs(origins) do\n"
+    "      if o == ARGV[a + 6] then bound = true end\n"
+    "    end\n"
+    "    if not bound then return 6 end\n"
     "  end\n"
-    "  if not bound then return 6 end\n"
-    "end\n"
     /* The embed session (§11), opened before the session is marked, so
-     * that nothing is used up without one.  KEYS[3] is auth_embed:<hash>;
-     * ARGV[3] its absolute end (s), ARGV[4] the same as text, ARGV[5] the
-     * idle timeout (s).  It takes the session's id (sid, JSON text), its
-     * user's generation (gen) and tail: every field after the own layout's
-     * expires_at (allowed_origins, user_id, return_to, metadata, ...), or,
-     * of any other record, user_id and return_to when strings,
+     * that nothing is used up without one.  ekey is auth_embed:<hash>;
+     * ARGV[a + 3] its absolute end (s), ARGV[a + 4] the same as text,
+     * ARGV[a + 5] the idle timeout (s).  It takes the session's id (sid, JSON
+     * text), its user's generation (gen) and tail: every field after the own
+     * layout's expires_at (allowed_origins, user_id, return_to, metadata, ...),
+     * or, of any other record, user_id and return_to when strings,
      * allowed_origins when an array and metadata when an object, their text
      * as the record has it.  The expiry is an absolute time: a relative
      * one counts from when SET runs, after TIME, and could reach past the
      * absolute end. */
+    "  local e_end = ARGV[a + 3]\n"
+    "  redis.call('SET', ekey, '" EMBED_RECORD_HEAD "' .. e_end ..\n"
+    "    ',\"session_id\":' .. sid .. ',\"created_at\":\"' .. ARGV[a + 1] ..\n"
+    "    '\",\"expires_at\":\"' .. ARGV[a + 4] .. '\",\"generation\":' ..\n"
+    "    gen .. tail .. '}', 'PXAT',\n"
+    "    math.max(now + 1, math.min(now + ARGV[a + 5] * 1000, e_end * 1000)))\n"
+    "  -- The one place where a session is marked used.\n"
+    "  redis.call('SET', key, nv, 'KEEPTTL')\n"
+    "  done.records[key] = nv\n"
+    "  done.total = done.total + 1\n"
+    "  if sec then\n"
+    "    local d = done.used[sec] or {0, 0}\n"
+    "    d[2] = d[2] + 1\n"
+    "    done.used[sec] = d\n"
+    "  end\n"
+    "  return nv\n"
+    "end\n";
+static const char validate_lua[] =
+    "local t = redis.call('TIME')\n"
     "local now = t[1] * 1000 + math.floor(t[2] / 1000)\n"
-    "redis.call('SET', KEYS[3], '" EMBED_RECORD_HEAD "' .. ARGV[3] ..\n"
-    "  ',\"session_id\":' .. sid .. ',\"created_at\":\"' .. ARGV[1] ..\n"
-    "  '\",\"expires_at\":\"' .. ARGV[4] .. '\",\"generation\":' .. gen ..\n"
-    "  tail .. '}', 'PXAT',\n"
-    "  math.max(now + 1, math.min(now + ARGV[5] * 1000, ARGV[3] * 1000)))\n"
-    "-- The one place where a session is marked used.\n"
-    "redis.call('SET', KEYS[1], nv, 'KEEPTTL')\n"
-    "redis.call('HINCRBY', KEYS[2], 'total_used', 1)\n"
-    "if sec then\n"
-    "  count_change(KEYS[4], sec, 0, 1, t[1] * 1000 + math.floor(t[2] / "
-    "1000))\n"
+    "local n = (#KEYS - 2) / 2\n"
+    "local keys = {}\n"
+    "for i = 1, n do keys[i] = KEYS[1 + 2 * i] end\n"
+    "local values = redis.call('MGET', unpack(keys))\n"
+    "local done, out = {records = {}, total = 0, used = {}}, {}\n"
+    "for i = 1, n do\n"
+    "  -- A session met twice in one call is read as the first left it.\n"
+    "  local ok, r = pcall(validate_one, keys[i], KEYS[2 + 2 * i],\n"
+    "                      done.records[keys[i]] or values[i], 6 * (i - 1),\n"
+    "                      now, done)\n"
+    "  if ok then\n"
+    "    out[i] = r\n"
+    "  else\n"
+    "    -- Its error alone (a redis.call error is already one).\n"
+    "    out[i] = type(r) == 'table' and r or {err = tostring(r)}\n"
+    "  end\n"
     "end\n"
-    "return nv\n";
+    "if done.total > 0 then\n"
+    "  redis.call('HINCRBY', KEYS[1], 'total_used', done.total)\n"
+    "end\n"
+    "count_changes(KEYS[2], done.used, now)\n"
+    "return out\n";
 
 /* KEYS: session.  ARGV: "1" to set iframe_opened, "0" to only read.
  * Answers the session's allowed_origins as a JSON array, "" when it has
@@ -683,6 +734,7 @@ struct session_store {
 	    walk_batch, reconcile;
 	char *sources[COMPOSED_SCRIPTS]; /* compose()'s, freed at the end */
 	size_t nsources;
+	struct batch *validations;
 	struct count_walk *walk;
 	unsigned marks_in_flight; /* iframe_opened marks waiting on Redis */
 	uint64_t marks_dropped;
@@ -808,8 +860,18 @@ free_sources(struct session_store *store)
 }
 
 struct session_store *
-session_store_create(struct redis_link *link, int timeout_ms, int min_replicas)
+session_store_create(struct event_base *base, struct redis_link *link,
+                     int timeout_ms, int min_replicas, size_t max_pending)
 {
+	static const char *const validate_shared[] = {STATS_KEY, COUNTS_KEY};
+	const struct batch_shape validate_shape = {
+	    .shared_keys = validate_shared,
+	    .nshared = 2,
+	    .keys_each = 2,
+	    .args_each = 6,
+	    .min_replicas = min_replicas,
+	    .max_pending = max_pending,
+	};
 	struct session_store *store = calloc(1, sizeof(*store));
 	const char *time_argv[] = {"TIME"};
 
@@ -827,7 +889,8 @@ session_store_create(struct redis_link *link, int timeout_ms, int min_replicas)
 	                              NULL}) ||
 	    !compose(store, &store->validate, "validate",
 	             (const char *[]){validate_shebang, RECORD_LUA, COUNTS_LUA,
-	                              USER_GEN_LUA, validate_lua, NULL}) ||
+	                              USER_GEN_LUA, validate_one_lua,
+	                              validate_lua, NULL}) ||
 	    !compose(
 	        store, &store->open, "open",
 	        (const char *[]){open_shebang, RECORD_LUA, open_lua, NULL}) ||
@@ -856,7 +919,9 @@ session_store_create(struct redis_link *link, int timeout_ms, int min_replicas)
 	    !script_register(link, &store->status) ||
 	    !script_register(link, &store->walk_begin) ||
 	    !script_register(link, &store->walk_batch) ||
-	    !script_register(link, &store->reconcile)) {
+	    !script_register(link, &store->reconcile) ||
+	    (store->validations = batch_create(base, link, &store->validate,
+	                                       &validate_shape)) == NULL) {
 		free_sources(store);
 		free(store);
 		return NULL;
@@ -870,6 +935,7 @@ session_store_destroy(struct session_store *store)
 	/* A walk still running ends with the link, which goes first. */
 	if (store == NULL)
 		return;
+	batch_destroy(store->validations);
 	free_sources(store);
 	free(store);
 }
@@ -893,7 +959,7 @@ session_store_create_session(struct session_store *store, const char *id,
 	char gen_key[USER_GEN_KEY_MAX];
 	const char *keys[] = {key, STATS_KEY, EXPIRY_KEY, COUNTS_KEY, gen_key};
 	int nkeys = user_id != NULL ? 5 : 4;
-	const char *args[SCRIPT_MAX_ARGS];
+	const char *args[5 + 4];
 	const char *argv[] = {record, ttl_text, cap, expires_at};
 
 	session_key(key, id);
@@ -922,9 +988,9 @@ session_store_validate(struct session_store *store, const char *id,
 {
 	char key[KEY_MAX], not_after[24], embed_key_text[EMBED_KEY_LEN + 1];
 	char expires[24], idle[16];
-	const char *args[] = {
-	    key,       STATS_KEY, embed_key_text,    COUNTS_KEY, used_at,
-	    not_after, expires,   embed->expires_at, idle,       parent_origin};
+	const char *keys_args[] = {key,       embed_key_text, used_at,
+	                           not_after, expires,        embed->expires_at,
+	                           idle,      parent_origin};
 
 	/* Half the deadline: a reply still on its way when the service gives
 	 * up would otherwise use the session up behind a 503. */
@@ -934,8 +1000,7 @@ session_store_validate(struct session_store *store, const char *id,
 	embed_key(embed_key_text, embed->hash);
 	snprintf(expires, sizeof(expires), "%lld", (long long)embed->expires);
 	snprintf(idle, sizeof(idle), "%d", embed->idle_seconds);
-	return session_store_eval_ending(store, &store->validate, 4, 6, args,
-	                                 fn, arg);
+	return batch_add(store->validations, keys_args, fn, arg);
 }
 
 enum store_result
@@ -1012,6 +1077,12 @@ session_store_mark_opened(struct session_store *store, const char *id)
 		return;
 	}
 	store->marks_in_flight++;
+}
+
+size_t
+session_store_batched(const struct session_store *store)
+{
+	return batch_uncounted(store->validations);
 }
 
 uint64_t

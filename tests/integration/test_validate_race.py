@@ -5,7 +5,10 @@ sent to a frozen Redis and answered 503 never uses its session (§5, §6)."""
 
 import json
 import os
-import re
+import random
+import http.client
+import signal
+import socket
 import sys
 import threading
 import time
@@ -66,10 +69,21 @@ class ValidateRace(ServiceTest):
     def total_used(self):
         return int(self.db.call("HGET", "auth_stats", "total_used") or 0)
 
-    def scripts_run(self):
-        """Scripts Redis ran, by EVALSHA or EVAL (after SCRIPT FLUSH)."""
-        info = self.db.call("INFO", "commandstats")
-        return sum(int(n) for n in re.findall(r"cmdstat_eval(?:sha)?:calls=(\d+)", info))
+    def log_every_command(self):
+        self.db.call("CONFIG", "SET", "slowlog-log-slower-than", "0")
+        self.db.call("CONFIG", "SET", "slowlog-max-len", "100000")
+        self.db.call("SLOWLOG", "RESET")
+
+    def validations_run(self):
+        """Validations Redis ran since log_every_command(): a validate
+        call carries two keys for each, after two of its own (stats and
+        counts, in that order), so its numkeys tells how many."""
+        count = 0
+        for entry in self.db.call("SLOWLOG", "GET", "-1"):
+            argv = entry[3]
+            if argv[0].upper() in ("EVALSHA", "EVAL") and argv[3] == "auth_stats":
+                count += (int(argv[2]) - 2) // 2
+        return count
 
     def used(self, sid):
         return json.loads(self.db.call("GET", "auth_session:" + sid))["used"]
@@ -136,7 +150,7 @@ class ValidateRace(ServiceTest):
         sids = self.create_sessions(SINGLES + 1)
         raced = sids.pop()
         used_before = self.total_used()
-        scripts_before = self.scripts_run()
+        self.log_every_command()
         singles = [Outcome(sid) for sid in sids]
         racers = [Outcome(raced) for _ in range(RACERS)]
         half, racing_half = SINGLES // 2, RACERS // 2
@@ -216,7 +230,7 @@ class ValidateRace(ServiceTest):
         # Every validation reached Redis, those sent to it frozen too (it
         # wakes before the link would move on, at two deadlines): the
         # sessions above were left unused by its refusal, not by chance.
-        self.assertEqual(self.scripts_run() - scripts_before, len(everyone))
+        self.assertEqual(self.validations_run(), len(everyone))
 
         # A session that got 503 can still be validated, once.
         retried = sorted({o.sid for o in singles if o.status == 503} - late)
@@ -227,6 +241,114 @@ class ValidateRace(ServiceTest):
         r = self.svc.request("POST", "/auth/validate-session?session_id=" + raced)
         self.assertEqual(r.status, 401 if raced_used else 200, r.body)
 
+    def one_turn(self, session_ids):
+        """Validates each id on its own connection, all read by the
+        service in one turn of its loop: sent while it is stopped.
+        Returns the (status, body) of each."""
+        socks = [socket.create_connection(("127.0.0.1", self.svc.port), timeout=10)
+                 for _ in session_ids]
+        time.sleep(0.3)  # every connection accepted
+        self.svc.proc.send_signal(signal.SIGSTOP)
+        try:
+            for sid, s in zip(session_ids, socks):
+                s.sendall(b"POST /auth/validate-session?session_id=%s HTTP/1.1\r\n"
+                          b"Host: x\r\nContent-Length: 0\r\n\r\n" % sid.encode())
+        finally:
+            self.svc.proc.send_signal(signal.SIGCONT)
+        answers = []
+        for s in socks:
+            r = http.client.HTTPResponse(s)
+            r.begin()
+            answers.append((r.status, json.loads(r.read())))
+            s.close()
+        return answers
+
+    def validate_calls(self):
+        """The validate calls Redis ran since log_every_command(), each as
+        the number of validations it carried."""
+        return [(int(e[3][2]) - 2) // 2 for e in self.db.call("SLOWLOG", "GET", "-1")
+                if e[3][0].upper() in ("EVALSHA", "EVAL") and e[3][3] == "auth_stats"]
+
+    def test_one_turn_is_one_call_and_each_keeps_its_answer(self):
+        # Validations read in one turn go to Redis together; each gets the
+        # answer it would have got alone, whatever the mix and the order:
+        # a fresh session 200, a session raced in the same call one 200
+        # and 401s, a corrupt record 500, a missing one 401, and one whose
+        # user's revoke-all key is of the wrong type (an error inside
+        # Redis) 503, which touches none of the others.  Random mixes,
+        # seeded and printed.
+        seed = int(os.environ.get("BATCH_SEED", time.time()))
+        print("BATCH_SEED=%d" % seed)
+        rng = random.Random(seed)
+        for _ in range(6):
+            self.check_one_turn(rng)
+
+    def check_one_turn(self, rng):
+        fresh = self.create_sessions(rng.randint(0, 20))
+        raced = {sid: rng.randint(2, 4) for sid in self.create_sessions(rng.randint(0, 3))}
+        broken = []
+        for _ in range(rng.randint(0, 2)):
+            user = "u-broken-%d" % rng.randrange(1 << 30)
+            r = self.svc.request("POST", "/auth/create-session",
+                                 json.dumps({"user_id": user}),
+                                 {"Content-Type": "application/json"})
+            self.assertEqual(r.status, 200, r.body)
+            broken.append(r.json()["session_id"])
+            self.db.call("DEL", "auth_user_gen:" + user)
+            self.db.call("HSET", "auth_user_gen:" + user, "a", "1")
+        # Made by the service, then overwritten or deleted behind its back
+        # (the counters are set right by the exact walk below).
+        corrupt = self.create_sessions(rng.randint(0, 2))
+        for sid in corrupt:
+            self.db.call("SET", "auth_session:" + sid, "not a record", "EX", "600")
+        missing = self.create_sessions(rng.randint(0, 2))
+        for sid in missing:
+            self.db.call("DEL", "auth_session:" + sid)
+        if corrupt or missing:
+            self.svc.request("GET", "/auth/session-status?exact=true")
+        ids = fresh + [sid for sid, n in raced.items() for _ in range(n)] + \
+            broken + corrupt + missing
+        if not ids:
+            return
+        rng.shuffle(ids)
+        used_before = self.total_used()
+        status_before = self.svc.request("GET", "/auth/session-status").json()
+        self.log_every_command()
+
+        answers = self.one_turn(ids)
+
+        calls = self.validate_calls()
+        self.assertEqual(sum(calls), len(ids), calls)
+        self.assertLessEqual(len(calls), 2, calls)
+        by_id = {}
+        for sid, answer in zip(ids, answers):
+            by_id.setdefault(sid, []).append(answer)
+        for sid in fresh:
+            (status, body), = by_id[sid]
+            self.assertEqual(status, 200, body)
+            self.assertEqual(body["session_id"], sid)
+        for sid, n in raced.items():
+            statuses = sorted(status for status, _ in by_id[sid])
+            self.assertEqual(statuses, [200] + [401] * (n - 1), by_id[sid])
+        for sid in broken:
+            self.assertEqual(by_id[sid], [(503, {"detail": "service temporarily unavailable",
+                                                 "redis_healthy": False})])
+            self.assertFalse(self.used(sid))
+        for sid in corrupt:
+            self.assertEqual(by_id[sid], [(500, {"detail": "corrupt session record"})])
+            self.assertEqual(self.db.call("GET", "auth_session:" + sid), "not a record")
+            self.db.call("DEL", "auth_session:" + sid)  # never counted
+        for sid in missing:
+            (status, body), = by_id[sid]
+            self.assertEqual((status, body["reason"]), (401, "not_found"))
+        self.assertEqual(self.total_used() - used_before, len(fresh) + len(raced))
+        # The counters moved with them, as the exact walk sees it.
+        status = self.svc.request("GET", "/auth/session-status").json()
+        self.assertEqual(status["used_sessions"] - status_before["used_sessions"],
+                         len(fresh) + len(raced))
+        exact = self.svc.request("GET", "/auth/session-status?exact=true").json()
+        for field in ("total_sessions", "active_sessions", "used_sessions"):
+            self.assertEqual(status[field], exact[field], field)
 
 if __name__ == "__main__":
     main()

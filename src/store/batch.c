@@ -1,0 +1,247 @@
+#include "batch.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+#include <hiredis/hiredis.h>
+
+#include "../log.h"
+
+struct waiter {
+	redis_reply_fn fn;
+	void *arg;
+};
+
+/* One call of the script: the requests it carries, and until it is sent
+ * their keys and arguments, each string copied into text. */
+struct call {
+	struct batch *owner;
+	struct call *next; /* in the batch's queue, until sent */
+	int n;
+	struct waiter waiters[BATCH_MAX];
+	size_t offsets[BATCH_MAX * BATCH_EACH_MAX]; /* into text */
+	char *text;
+	size_t len, cap;
+};
+
+struct batch {
+	struct redis_link *link;
+	const struct script *script;
+	struct batch_shape shape;
+	struct event *flush;
+	/* Calls not yet sent, the oldest first; the last one may still be
+	 * filling. */
+	struct call *first, *last;
+	size_t unsent; /* requests in them */
+	size_t riders; /* requests sent beyond one per call */
+};
+
+static void on_flush(evutil_socket_t fd, short what, void *arg);
+
+struct batch *
+batch_create(struct event_base *base, struct redis_link *link,
+             const struct script *script, const struct batch_shape *shape)
+{
+	struct batch *b;
+
+	if (shape->keys_each + shape->args_each > BATCH_EACH_MAX)
+		return NULL;
+	b = calloc(1, sizeof(*b));
+	if (b == NULL)
+		return NULL;
+	b->link = link;
+	b->script = script;
+	b->shape = *shape;
+	b->flush = event_new(base, -1, 0, on_flush, b);
+	if (b->flush == NULL) {
+		free(b);
+		return NULL;
+	}
+	return b;
+}
+
+static void
+call_free(struct call *c)
+{
+	if (c == NULL)
+		return;
+	free(c->text);
+	free(c);
+}
+
+/* Every request of c hears outcome and reply. */
+static void
+answer_all(struct call *c, enum redis_outcome outcome, const redisReply *reply)
+{
+	for (int i = 0; i < c->n; i++)
+		c->waiters[i].fn(c->waiters[i].arg, outcome, reply);
+}
+
+static void
+on_reply(void *arg, enum redis_outcome outcome, const redisReply *reply)
+{
+	struct call *c = arg;
+	bool split =
+	    (outcome == REDIS_REPLIED || outcome == REDIS_NOT_REPLICATED) &&
+	    reply->type == REDIS_REPLY_ARRAY && reply->elements == (size_t)c->n;
+
+	c->owner->riders -= (size_t)(c->n - 1);
+	if (!split) {
+		answer_all(c, outcome, reply);
+	} else {
+		for (int i = 0; i < c->n; i++) {
+			const redisReply *e = reply->element[i];
+
+			c->waiters[i].fn(c->waiters[i].arg,
+			                 e->type == REDIS_REPLY_ERROR
+			                     ? REDIS_ERROR_REPLY
+			                     : outcome,
+			                 e);
+		}
+	}
+	call_free(c);
+}
+
+/* Sends c, taken off the queue. */
+static void
+send_call(struct batch *b, struct call *c)
+{
+	int each = b->shape.keys_each + b->shape.args_each;
+	int nargs = b->shape.nshared + c->n * each;
+	const char **args = malloc((size_t)nargs * sizeof(*args));
+	const char **p = args;
+	enum redis_submit r = REDIS_SUBMIT_FULL;
+
+	if (args != NULL) {
+		for (int i = 0; i < b->shape.nshared; i++)
+			*p++ = b->shape.shared_keys[i];
+		/* Every request's keys, then every request's arguments. */
+		for (int i = 0; i < c->n; i++)
+			for (int k = 0; k < b->shape.keys_each; k++)
+				*p++ = c->text + c->offsets[i * each + k];
+		for (int i = 0; i < c->n; i++)
+			for (int k = b->shape.keys_each; k < each; k++)
+				*p++ = c->text + c->offsets[i * each + k];
+		r = script_eval_replicated(b->link, b->script,
+		                           b->shape.nshared +
+		                               c->n * b->shape.keys_each,
+		                           c->n * b->shape.args_each, args,
+		                           b->shape.min_replicas, on_reply, c);
+		free(args);
+	}
+	free(c->text);
+	c->text = NULL;
+	if (r == REDIS_SUBMIT_OK) {
+		b->riders += (size_t)(c->n - 1);
+		return;
+	}
+	/* The link went down, or filled up, within this turn: as it would
+	 * have answered each of them alone. */
+	log_debug("batch not sent script=%s requests=%d", b->script->name,
+	          c->n);
+	answer_all(c, REDIS_LINK_LOST, NULL);
+	call_free(c);
+}
+
+/* The end of the turn: every call queued goes. */
+static void
+on_flush(evutil_socket_t fd, short what, void *arg)
+{
+	struct batch *b = arg;
+
+	(void)fd;
+	(void)what;
+	while (b->first != NULL) {
+		struct call *c = b->first;
+
+		b->first = c->next;
+		if (b->first == NULL)
+			b->last = NULL;
+		b->unsent -= (size_t)c->n;
+		if (c->n > 0)
+			send_call(b, c);
+		else
+			call_free(c); /* its one request could not be copied */
+	}
+}
+
+static bool
+append(struct call *c, const char *s)
+{
+	size_t len = strlen(s) + 1;
+
+	if (c->len + len > c->cap) {
+		size_t cap =
+		    c->cap * 2 > c->len + len ? c->cap * 2 : c->len + len + 256;
+		char *text = realloc(c->text, cap);
+
+		if (text == NULL)
+			return false;
+		c->text = text;
+		c->cap = cap;
+	}
+	memcpy(c->text + c->len, s, len);
+	c->len += len;
+	return true;
+}
+
+enum redis_submit
+batch_add(struct batch *b, const char *const *keys_args, redis_reply_fn fn,
+          void *arg)
+{
+	int each = b->shape.keys_each + b->shape.args_each;
+	struct call *c = b->last;
+	size_t first;
+
+	if (!redis_link_is_up(b->link))
+		return REDIS_SUBMIT_DOWN;
+	if (redis_link_pending(b->link) + batch_uncounted(b) >=
+	    b->shape.max_pending)
+		return REDIS_SUBMIT_FULL;
+	if (c == NULL || c->n == BATCH_MAX) {
+		c = calloc(1, sizeof(*c));
+		if (c == NULL)
+			return REDIS_SUBMIT_FULL;
+		c->owner = b;
+		if (b->last != NULL)
+			b->last->next = c;
+		else
+			b->first = c;
+		b->last = c;
+	}
+	first = (size_t)c->n * (size_t)each;
+	for (int k = 0; k < each; k++) {
+		c->offsets[first + (size_t)k] = c->len;
+		if (!append(c, keys_args[k])) {
+			c->len = c->offsets[first];
+			return REDIS_SUBMIT_FULL;
+		}
+	}
+	c->waiters[c->n++] = (struct waiter){fn, arg};
+	b->unsent++;
+	event_active(b->flush, 0, 0);
+	return REDIS_SUBMIT_OK;
+}
+
+size_t
+batch_uncounted(const struct batch *b)
+{
+	return b->unsent + b->riders;
+}
+
+void
+batch_destroy(struct batch *b)
+{
+	if (b == NULL)
+		return;
+	while (b->first != NULL) {
+		struct call *c = b->first;
+
+		b->first = c->next;
+		answer_all(c, REDIS_LINK_LOST, NULL);
+		call_free(c);
+	}
+	event_free(b->flush);
+	free(b);
+}
