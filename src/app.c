@@ -139,7 +139,9 @@ app_start(struct app *app, const struct config *cfg)
 	    cfg->redis_min_replicas, (size_t)cfg->redis_max_pending);
 	if (app->sessions == NULL)
 		return false;
-	app->embed = embed_store_create(app->redis, cfg->redis_min_replicas);
+	app->embed =
+	    embed_store_create(app->base, app->redis, cfg->redis_min_replicas,
+	                       (size_t)cfg->redis_max_pending);
 	if (app->embed == NULL)
 		return false;
 	app->static_files =

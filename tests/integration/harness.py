@@ -41,6 +41,42 @@ def free_port():
         return s.getsockname()[1]
 
 
+def one_turn(svc, requests):
+    """Sends each raw request on its own connection while the service is
+    stopped, so that its loop reads all of them in one turn; returns the
+    (status, body) of each, the body decoded from JSON."""
+    socks = [socket.create_connection(("127.0.0.1", svc.port), timeout=10)
+             for _ in requests]
+    time.sleep(0.3)  # every connection accepted
+    svc.proc.send_signal(signal.SIGSTOP)
+    try:
+        for request, s in zip(requests, socks):
+            s.sendall(request)
+    finally:
+        svc.proc.send_signal(signal.SIGCONT)
+    answers = []
+    for s in socks:
+        r = http.client.HTTPResponse(s)
+        r.begin()
+        answers.append((r.status, json.loads(r.read())))
+        s.close()
+    return answers
+
+
+def script_calls(db, first_key):
+    """The script calls Redis ran since log_every_command(db) whose first
+    key is first_key, each as its number of keys."""
+    return [int(e[3][2]) for e in db.call("SLOWLOG", "GET", "-1")
+            if e[3][0].upper() in ("EVALSHA", "EVAL") and int(e[3][2]) > 0 and
+            (first_key is None or e[3][3] == first_key)]
+
+
+def log_every_command(db):
+    db.call("CONFIG", "SET", "slowlog-log-slower-than", "0")
+    db.call("CONFIG", "SET", "slowlog-max-len", "100000")
+    db.call("SLOWLOG", "RESET")
+
+
 def wait_until(predicate, timeout, interval=0.02):
     """Polls predicate until it returns a true value or timeout passes."""
     deadline = time.monotonic() + timeout

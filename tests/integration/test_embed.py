@@ -15,7 +15,8 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import BIN, ServiceTest, main, wait_until  # noqa: E402
+from harness import (BIN, ServiceTest, log_every_command, main,  # noqa: E402
+                     one_turn, script_calls, wait_until)
 
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
@@ -256,6 +257,43 @@ class Verify(EmbedTest):
         self.assertUnauthenticated(self.verify(token), "invalid")
         self.assertIn("embed session record is not in the service's format",
                       self.svc.logs())
+
+    def test_one_turn_is_one_call_and_each_keeps_its_answer(self):
+        # Verifications read in one turn go to Redis together; each gets
+        # the answer it would have got alone: live tokens 200 (one of them
+        # three times), an unknown one, one past its absolute expiry, one
+        # of a revoked user and one whose key is of another type 401.
+        live = [self.redeem({"user_id": "u%d" % i})[1] for i in range(5)]
+        expired = self.redeem()[1]
+        rec = self.db.call("GET", embed_key(expired))
+        past = int(self.db.call("TIME")[0]) - 1
+        self.db.call("SET", embed_key(expired), re.sub(
+            r'^\{"expires_at_unix":\d+,', '{"expires_at_unix":%d,' % past, rec), "EX", "100")
+        revoked = self.redeem({"user_id": "gone"})[1]
+        self.assertEqual(self.svc.request("DELETE", "/auth/users/gone/sessions").status, 200)
+        wrong_type = "D" * 43
+        self.db.call("HSET", embed_key(wrong_type), "a", "1")
+        unknown = "C" * 43
+        log_every_command(self.db)
+        tokens = live + [live[0]] * 2 + [expired, revoked, wrong_type, unknown]
+
+        answers = one_turn(self.svc, [
+            b"GET /auth/verify HTTP/1.1\r\nHost: x\r\n"
+            b"Authorization: Bearer %s\r\n\r\n" % t.encode() for t in tokens])
+
+        calls = script_calls(self.db, None)
+        self.assertEqual(sum(calls), len(tokens), calls)
+        self.assertLessEqual(len(calls), 2, calls)
+        for t, (status, body) in zip(tokens, answers):
+            if t in live:
+                self.assertEqual(status, 200, body)
+                self.assertEqual(body["user_id"], "u%d" % live.index(t))
+            else:
+                self.assertEqual(status, 401, body)
+        reasons = [body["reason"] for _, body in answers[len(live) + 2:]]
+        self.assertEqual(reasons, ["expired", "revoked", "invalid", "invalid"])
+        self.assertIsNone(self.db.call("GET", embed_key(expired)))
+        self.assertEqual(self.db.call("TYPE", embed_key(wrong_type)), "hash")
 
     def test_malformed_token_makes_no_redis_round_trip(self):
         _, token = self.redeem()

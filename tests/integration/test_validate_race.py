@@ -6,15 +6,13 @@ sent to a frozen Redis and answered 503 never uses its session (§5, §6)."""
 import json
 import os
 import random
-import http.client
-import signal
-import socket
 import sys
 import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import ServiceTest, main, wait_until  # noqa: E402
+from harness import (ServiceTest, log_every_command, main, one_turn,  # noqa: E402
+                     script_calls, wait_until)
 
 TIMEOUT_MS = 500
 # What a noisy machine may add to the Redis deadline before an answer.
@@ -69,24 +67,19 @@ class ValidateRace(ServiceTest):
     def total_used(self):
         return int(self.db.call("HGET", "auth_stats", "total_used") or 0)
 
-    def log_every_command(self):
-        self.db.call("CONFIG", "SET", "slowlog-log-slower-than", "0")
-        self.db.call("CONFIG", "SET", "slowlog-max-len", "100000")
-        self.db.call("SLOWLOG", "RESET")
+    def used(self, sid):
+        return json.loads(self.db.call("GET", "auth_session:" + sid))["used"]
 
     def validations_run(self):
         """Validations Redis ran since log_every_command(): a validate
         call carries two keys for each, after two of its own (stats and
-        counts, in that order), so its numkeys tells how many."""
-        count = 0
-        for entry in self.db.call("SLOWLOG", "GET", "-1"):
-            argv = entry[3]
-            if argv[0].upper() in ("EVALSHA", "EVAL") and argv[3] == "auth_stats":
-                count += (int(argv[2]) - 2) // 2
-        return count
+        counts, in that order)."""
+        return sum(self.validate_calls())
 
-    def used(self, sid):
-        return json.loads(self.db.call("GET", "auth_session:" + sid))["used"]
+    def validate_calls(self):
+        """The validate calls Redis ran since log_every_command(), each as
+        the number of validations it carried."""
+        return [(n - 2) // 2 for n in script_calls(self.db, "auth_stats")]
 
     def fire(self, waves, between=None):
         """Runs one thread per outcome; all of them start together at a
@@ -150,7 +143,7 @@ class ValidateRace(ServiceTest):
         sids = self.create_sessions(SINGLES + 1)
         raced = sids.pop()
         used_before = self.total_used()
-        self.log_every_command()
+        log_every_command(self.db)
         singles = [Outcome(sid) for sid in sids]
         racers = [Outcome(raced) for _ in range(RACERS)]
         half, racing_half = SINGLES // 2, RACERS // 2
@@ -241,34 +234,6 @@ class ValidateRace(ServiceTest):
         r = self.svc.request("POST", "/auth/validate-session?session_id=" + raced)
         self.assertEqual(r.status, 401 if raced_used else 200, r.body)
 
-    def one_turn(self, session_ids):
-        """Validates each id on its own connection, all read by the
-        service in one turn of its loop: sent while it is stopped.
-        Returns the (status, body) of each."""
-        socks = [socket.create_connection(("127.0.0.1", self.svc.port), timeout=10)
-                 for _ in session_ids]
-        time.sleep(0.3)  # every connection accepted
-        self.svc.proc.send_signal(signal.SIGSTOP)
-        try:
-            for sid, s in zip(session_ids, socks):
-                s.sendall(b"POST /auth/validate-session?session_id=%s HTTP/1.1\r\n"
-                          b"Host: x\r\nContent-Length: 0\r\n\r\n" % sid.encode())
-        finally:
-            self.svc.proc.send_signal(signal.SIGCONT)
-        answers = []
-        for s in socks:
-            r = http.client.HTTPResponse(s)
-            r.begin()
-            answers.append((r.status, json.loads(r.read())))
-            s.close()
-        return answers
-
-    def validate_calls(self):
-        """The validate calls Redis ran since log_every_command(), each as
-        the number of validations it carried."""
-        return [(int(e[3][2]) - 2) // 2 for e in self.db.call("SLOWLOG", "GET", "-1")
-                if e[3][0].upper() in ("EVALSHA", "EVAL") and e[3][3] == "auth_stats"]
-
     def test_one_turn_is_one_call_and_each_keeps_its_answer(self):
         # Validations read in one turn go to Redis together; each gets the
         # answer it would have got alone, whatever the mix and the order:
@@ -313,9 +278,11 @@ class ValidateRace(ServiceTest):
         rng.shuffle(ids)
         used_before = self.total_used()
         status_before = self.svc.request("GET", "/auth/session-status").json()
-        self.log_every_command()
+        log_every_command(self.db)
 
-        answers = self.one_turn(ids)
+        answers = one_turn(self.svc, [
+            b"POST /auth/validate-session?session_id=%s HTTP/1.1\r\n"
+            b"Host: x\r\nContent-Length: 0\r\n\r\n" % sid.encode() for sid in ids])
 
         calls = self.validate_calls()
         self.assertEqual(sum(calls), len(ids), calls)
