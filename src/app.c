@@ -134,14 +134,13 @@ app_start(struct app *app, const struct config *cfg)
 	app->redis = redis_link_create(app->base, app->dns, &link_opt);
 	if (app->redis == NULL)
 		return false;
-	app->sessions = session_store_create(
-	    app->base, app->redis, cfg->redis_timeout_ms,
-	    cfg->redis_min_replicas, (size_t)cfg->redis_max_pending);
+	app->sessions =
+	    session_store_create(app->base, app->redis, cfg->redis_timeout_ms,
+	                         cfg->redis_min_replicas);
 	if (app->sessions == NULL)
 		return false;
 	app->embed =
-	    embed_store_create(app->base, app->redis, cfg->redis_min_replicas,
-	                       (size_t)cfg->redis_max_pending);
+	    embed_store_create(app->base, app->redis, cfg->redis_min_replicas);
 	if (app->embed == NULL)
 		return false;
 	app->static_files =

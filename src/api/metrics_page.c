@@ -5,7 +5,6 @@
 #include "../http/reply.h"
 #include "../http/server.h"
 #include "../metrics.h"
-#include "../store/embed.h"
 #include "../store/redis_link.h"
 #include "../store/sessions.h"
 #include "api.h"
@@ -17,9 +16,7 @@ metrics_page(struct http_call *call)
 	struct metrics_gauges g = {
 	    .redis_up = redis_link_is_up(api->redis),
 	    .redis_reconnects = redis_link_reconnects(api->redis),
-	    .redis_pending = redis_link_pending(api->redis) +
-	                     session_store_batched(api->sessions) +
-	                     embed_store_batched(api->embed),
+	    .redis_pending = redis_link_pending(api->redis),
 	    .redis_timeouts = redis_link_timeouts(api->redis),
 	    .iframe_marks_dropped = session_store_marks_dropped(api->sessions),
 	    .open_connections = server_connections(call->server),

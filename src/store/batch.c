@@ -31,10 +31,8 @@ struct batch {
 	struct batch_shape shape;
 	struct event *flush;
 	/* Calls not yet sent, the oldest first; the last one may still be
-	 * filling. */
+	 * filling.  Their requests hold room on the link (batch_add()). */
 	struct call *first, *last;
-	size_t unsent; /* requests in them */
-	size_t riders; /* requests sent beyond one per call */
 };
 
 static void on_flush(evutil_socket_t fd, short what, void *arg);
@@ -86,7 +84,6 @@ on_reply(void *arg, enum redis_outcome outcome, const redisReply *reply)
 	    (outcome == REDIS_REPLIED || outcome == REDIS_NOT_REPLICATED) &&
 	    reply->type == REDIS_REPLY_ARRAY && reply->elements == (size_t)c->n;
 
-	c->owner->riders -= (size_t)(c->n - 1);
 	if (!split) {
 		answer_all(c, outcome, reply);
 	} else {
@@ -113,6 +110,8 @@ send_call(struct batch *b, struct call *c)
 	const char **p = args;
 	enum redis_submit r = REDIS_SUBMIT_FULL;
 
+	/* The call counts them from here until its reply is read. */
+	redis_link_release(b->link, (size_t)c->n);
 	if (args != NULL) {
 		for (int i = 0; i < b->shape.nshared; i++)
 			*p++ = b->shape.shared_keys[i];
@@ -123,19 +122,17 @@ send_call(struct batch *b, struct call *c)
 		for (int i = 0; i < c->n; i++)
 			for (int k = b->shape.keys_each; k < each; k++)
 				*p++ = c->text + c->offsets[i * each + k];
-		r = script_eval_replicated(b->link, b->script,
-		                           b->shape.nshared +
-		                               c->n * b->shape.keys_each,
-		                           c->n * b->shape.args_each, args,
-		                           b->shape.min_replicas, on_reply, c);
+		r = script_eval_replicated(
+		    b->link, b->script,
+		    b->shape.nshared + c->n * b->shape.keys_each,
+		    c->n * b->shape.args_each, args, b->shape.min_replicas,
+		    (size_t)c->n, on_reply, c);
 		free(args);
 	}
 	free(c->text);
 	c->text = NULL;
-	if (r == REDIS_SUBMIT_OK) {
-		b->riders += (size_t)(c->n - 1);
+	if (r == REDIS_SUBMIT_OK)
 		return;
-	}
 	/* The link went down, or filled up, within this turn: as it would
 	 * have answered each of them alone. */
 	log_debug("batch not sent script=%s requests=%d", b->script->name,
@@ -158,7 +155,6 @@ on_flush(evutil_socket_t fd, short what, void *arg)
 		b->first = c->next;
 		if (b->first == NULL)
 			b->last = NULL;
-		b->unsent -= (size_t)c->n;
 		if (c->n > 0)
 			send_call(b, c);
 		else
@@ -186,48 +182,55 @@ append(struct call *c, const char *s)
 	return true;
 }
 
+/* Room in the call being filled for one more request, or a new call. */
+static struct call *
+call_with_room(struct batch *b)
+{
+	struct call *c = b->last;
+
+	if (c != NULL && c->n < BATCH_MAX)
+		return c;
+	c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return NULL;
+	c->owner = b;
+	if (b->last != NULL)
+		b->last->next = c;
+	else
+		b->first = c;
+	b->last = c;
+	return c;
+}
+
 enum redis_submit
 batch_add(struct batch *b, const char *const *keys_args, redis_reply_fn fn,
           void *arg)
 {
 	int each = b->shape.keys_each + b->shape.args_each;
-	struct call *c = b->last;
-	size_t first;
+	enum redis_submit r = redis_link_reserve(b->link);
+	struct call *c;
+	size_t first, len;
 
-	if (!redis_link_is_up(b->link))
-		return REDIS_SUBMIT_DOWN;
-	if (redis_link_pending(b->link) + batch_uncounted(b) >=
-	    b->shape.max_pending)
+	if (r != REDIS_SUBMIT_OK)
+		return r;
+	c = call_with_room(b);
+	if (c == NULL) {
+		redis_link_release(b->link, 1);
 		return REDIS_SUBMIT_FULL;
-	if (c == NULL || c->n == BATCH_MAX) {
-		c = calloc(1, sizeof(*c));
-		if (c == NULL)
-			return REDIS_SUBMIT_FULL;
-		c->owner = b;
-		if (b->last != NULL)
-			b->last->next = c;
-		else
-			b->first = c;
-		b->last = c;
 	}
 	first = (size_t)c->n * (size_t)each;
+	len = c->len;
 	for (int k = 0; k < each; k++) {
 		c->offsets[first + (size_t)k] = c->len;
 		if (!append(c, keys_args[k])) {
-			c->len = c->offsets[first];
+			c->len = len;
+			redis_link_release(b->link, 1);
 			return REDIS_SUBMIT_FULL;
 		}
 	}
 	c->waiters[c->n++] = (struct waiter){fn, arg};
-	b->unsent++;
 	event_active(b->flush, 0, 0);
 	return REDIS_SUBMIT_OK;
-}
-
-size_t
-batch_uncounted(const struct batch *b)
-{
-	return b->unsent + b->riders;
 }
 
 void

@@ -9,9 +9,9 @@
  *
  * Nothing waits to fill a batch: the first request of a turn arms an
  * event that runs at the end of that same turn, after every request
- * already read has been added, and the batch is sent then; a batch that
- * reaches BATCH_MAX is sent at once.  One request alone is sent with the
- * same latency as before, plus one pass of the loop.
+ * already read has been added, and the calls are sent then, BATCH_MAX
+ * requests at most in each.  One request alone is sent in the turn it
+ * came in, as it would have been without batching.
  *
  * The script gets the shared keys first, then each request's keys, then
  * each request's arguments, in the order the requests came; it answers an
@@ -24,7 +24,9 @@
  *
  * The same contract as redis_link_submit(): when batch_add() returns
  * REDIS_SUBMIT_OK the callback runs exactly once, later, never from inside
- * batch_add(); otherwise it never runs.
+ * batch_add(); otherwise it never runs.  Each request counts against the
+ * link's REDIS_MAX_PENDING from batch_add() until its call's reply is
+ * read (redis_link_reserve()).
  */
 #ifndef IFRAME_AUTH_STORE_BATCH_H
 #define IFRAME_AUTH_STORE_BATCH_H
@@ -43,10 +45,9 @@ struct batch;
 struct batch_shape {
 	const char *const *shared_keys; /* the same for every request */
 	int nshared;
-	int keys_each;      /* keys of one request */
-	int args_each;      /* arguments of one request */
-	int min_replicas;   /* WAIT behind each call when > 0 */
-	size_t max_pending; /* requests waiting on Redis, see batch_add() */
+	int keys_each;    /* keys of one request */
+	int args_each;    /* arguments of one request */
+	int min_replicas; /* WAIT behind each call when > 0 */
 };
 
 /* script must outlive the batch, as must shape's shared keys. */
@@ -56,21 +57,18 @@ struct batch *batch_create(struct event_base *base, struct redis_link *link,
 
 /* Answers every request not yet sent with REDIS_LINK_LOST and frees the
  * batch.  Call it after redis_link_destroy(), which answers the calls
- * already sent.  NULL is a no-op. */
+ * already sent (the room the others held goes with the link).  NULL is a
+ * no-op. */
 void batch_destroy(struct batch *b);
 
 /*
  * Adds one request: keys_each keys followed by args_each arguments
  * (NUL-terminated strings, copied).  REDIS_SUBMIT_DOWN while the link is
- * not up; REDIS_SUBMIT_FULL when max_pending requests already wait on
- * Redis, counting each request of a batch, not each call.
+ * not up; REDIS_SUBMIT_FULL when REDIS_MAX_PENDING requests already wait
+ * on Redis, each request of a batch counted.
  */
 enum redis_submit batch_add(struct batch *b, const char *const *keys_args,
                             redis_reply_fn fn, void *arg)
     __attribute__((warn_unused_result));
-
-/* Requests waiting that the link does not count: those not yet sent, and
- * those sent beyond one for each call. */
-size_t batch_uncounted(const struct batch *b);
 
 #endif

@@ -67,12 +67,11 @@ struct embed_store {
 
 struct embed_store *
 embed_store_create(struct event_base *base, struct redis_link *link,
-                   int min_replicas, size_t max_pending)
+                   int min_replicas)
 {
 	const struct batch_shape verify_shape = {
 	    .keys_each = 1,
 	    .args_each = 1,
-	    .max_pending = max_pending,
 	};
 	struct embed_store *store = calloc(1, sizeof(*store));
 
@@ -97,12 +96,6 @@ embed_store_destroy(struct embed_store *store)
 		return;
 	batch_destroy(store->verifications);
 	free(store);
-}
-
-size_t
-embed_store_batched(const struct embed_store *store)
-{
-	return batch_uncounted(store->verifications);
 }
 
 void

@@ -41,16 +41,12 @@ struct event_base;
 
 /* min_replicas is REDIS_MIN_REPLICAS: logout's DEL ends a session, and
  * waits for that many replicas as validate and revoke do (§10).
- * Verifications of one loop turn on base go to Redis together (batch.h),
- * max_pending (REDIS_MAX_PENDING) of them at most waiting on Redis. */
+ * Verifications of one loop turn on base go to Redis together
+ * (batch.h). */
 struct embed_store *embed_store_create(struct event_base *base,
                                        struct redis_link *link,
-                                       int min_replicas, size_t max_pending);
+                                       int min_replicas);
 void embed_store_destroy(struct embed_store *store);
-
-/* Verifications waiting on Redis beyond the link's count of commands:
- * one call carries many (batch.h). */
-size_t embed_store_batched(const struct embed_store *store);
 
 /* "auth_embed:<hash>" into out. */
 void embed_key(char out[EMBED_KEY_LEN + 1], const char *hash);

@@ -46,9 +46,10 @@ enum link_state {
 
 /* What waits on one connection. */
 struct conn_load {
-	size_t pending;   /* callers still waiting for their answer */
+	size_t pending;   /* requests still waiting for their answer */
 	size_t in_flight; /* commands sent and not yet replied to, including
 	                     those whose caller had its deadline */
+	size_t riders;    /* requests those commands carry beyond one each */
 };
 
 /*
@@ -85,6 +86,7 @@ struct redis_link {
 	const struct timeval *command_timeout;
 	int stall_ms; /* STALL_DEADLINES deadlines */
 	size_t max_pending;
+	size_t reserved; /* requests to be sent (redis_link_reserve()) */
 	struct metrics *metrics;
 	struct sentinel *sentinel; /* NULL without REDIS_SENTINELS */
 	char wait_timeout[16];     /* WAIT's, in ms */
@@ -146,6 +148,7 @@ struct redis_op {
 	int replies_due;  /* hiredis callbacks still to come: 1, or 2 with
 	                     a WAIT */
 	int min_replicas; /* > 0: the command is followed by WAIT */
+	size_t riders;    /* requests it carries beyond one (batch.h) */
 	redisReply *held; /* the command's reply, until WAIT's comes */
 	bool wait_unsent; /* hiredis refused the WAIT (out of memory) */
 };
@@ -253,7 +256,7 @@ link_drop_silent(struct redis_link *link, const char *why)
 		old->load = link->load;
 		old->next = link->lingering;
 		link->lingering = old;
-		link->load = (struct conn_load){0, 0};
+		link->load = (struct conn_load){0};
 		link->ac = NULL;
 	}
 	link_drop(link, why);
@@ -800,7 +803,7 @@ op_answer(struct redis_op *op, enum redis_outcome outcome,
 	event_del(&op->deadline);
 	load = op_load(link, op->connection, &old);
 	if (load != NULL)
-		load->pending--;
+		load->pending -= 1 + op->riders;
 	op->fn(op->arg, outcome, reply);
 	if (old != NULL && old->load.pending == 0)
 		lingering_end(link, old);
@@ -901,8 +904,11 @@ on_op_reply(redisAsyncContext *ac, void *r, void *privdata)
 	uint64_t now_us;
 	char why[64];
 
-	if (load != NULL)
+	if (load != NULL) {
 		load->in_flight--;
+		if (last)
+			load->riders -= op->riders;
+	}
 	if (reply == NULL) {
 		op_answer(op, REDIS_LINK_LOST, NULL);
 		if (op == link->watched)
@@ -965,23 +971,23 @@ on_op_deadline(evutil_socket_t fd, short what, void *arg)
 	op_answer(op, REDIS_TIMED_OUT, NULL);
 }
 
-/* Commands in flight on every connection, lingering ones included:
- * max_pending bounds them all. */
+/* Requests in flight on every connection, lingering ones included, and
+ * those reserved to be sent: max_pending bounds them all. */
 static size_t
 link_in_flight(const struct redis_link *link)
 {
-	size_t n = link->load.in_flight;
+	size_t n = link->load.in_flight + link->load.riders + link->reserved;
 
 	for (const struct lingering *old = link->lingering; old != NULL;
 	     old = old->next)
-		n += old->load.in_flight;
+		n += old->load.in_flight + old->load.riders;
 	return n;
 }
 
 /* Sends wire, followed by WAIT when min_replicas > 0, as one op. */
 static enum redis_submit
 submit(struct redis_link *link, redis_reply_fn fn, void *arg, const char *wire,
-       size_t len, int min_replicas)
+       size_t len, int min_replicas, size_t requests)
 {
 	const char *wait[] = {"WAIT", NULL, link->wait_timeout};
 	char replicas[16];
@@ -990,7 +996,8 @@ submit(struct redis_link *link, redis_reply_fn fn, void *arg, const char *wire,
 
 	if (link->state != LINK_UP || link->ac == NULL)
 		return REDIS_SUBMIT_DOWN;
-	if (link_in_flight(link) + (size_t)replies > link->max_pending)
+	if (link_in_flight(link) + (size_t)replies + requests - 1 >
+	    link->max_pending)
 		return REDIS_SUBMIT_FULL;
 	op = calloc(1, sizeof(*op));
 	if (op == NULL)
@@ -1000,6 +1007,7 @@ submit(struct redis_link *link, redis_reply_fn fn, void *arg, const char *wire,
 	op->fn = fn;
 	op->arg = arg;
 	op->min_replicas = min_replicas;
+	op->riders = requests - 1;
 	op->start_us = clock_monotonic_us();
 	if (redisAsyncFormattedCommand(link->ac, on_op_reply, op, wire, len) !=
 	    REDIS_OK) {
@@ -1019,7 +1027,7 @@ submit(struct redis_link *link, redis_reply_fn fn, void *arg, const char *wire,
 		else
 			op->wait_unsent = true;
 	}
-	link->load.pending++;
+	link->load.pending += requests;
 	if (link->load.in_flight == 0) {
 		/* Quiet from now on until a reply comes. */
 		link->quiet_since_us = op->start_us;
@@ -1027,6 +1035,7 @@ submit(struct redis_link *link, redis_reply_fn fn, void *arg, const char *wire,
 			set_timer_ms(link->stall_timer, link->stall_ms);
 	}
 	link->load.in_flight += (size_t)op->replies_due;
+	link->load.riders += op->riders;
 	evtimer_assign(&op->deadline, link->base, on_op_deadline, op);
 	evtimer_add(&op->deadline, link->command_timeout);
 	return REDIS_SUBMIT_OK;
@@ -1035,9 +1044,26 @@ submit(struct redis_link *link, redis_reply_fn fn, void *arg, const char *wire,
 enum redis_submit
 redis_link_submit_wire_replicated(struct redis_link *link, redis_reply_fn fn,
                                   void *arg, const char *wire, size_t len,
-                                  int min_replicas)
+                                  int min_replicas, size_t requests)
 {
-	return submit(link, fn, arg, wire, len, min_replicas);
+	return submit(link, fn, arg, wire, len, min_replicas, requests);
+}
+
+enum redis_submit
+redis_link_reserve(struct redis_link *link)
+{
+	if (link->state != LINK_UP || link->ac == NULL)
+		return REDIS_SUBMIT_DOWN;
+	if (link_in_flight(link) + 1 > link->max_pending)
+		return REDIS_SUBMIT_FULL;
+	link->reserved++;
+	return REDIS_SUBMIT_OK;
+}
+
+void
+redis_link_release(struct redis_link *link, size_t requests)
+{
+	link->reserved -= requests;
 }
 
 enum redis_submit
@@ -1051,7 +1077,7 @@ redis_link_submit_replicated(struct redis_link *link, redis_reply_fn fn,
 
 	if (len < 0)
 		return REDIS_SUBMIT_FULL;
-	r = submit(link, fn, arg, wire, (size_t)len, min_replicas);
+	r = submit(link, fn, arg, wire, (size_t)len, min_replicas, 1);
 	redisFreeCommand(wire);
 	return r;
 }
@@ -1085,7 +1111,7 @@ redis_link_last_error(const struct redis_link *link)
 size_t
 redis_link_pending(const struct redis_link *link)
 {
-	size_t n = link->load.pending;
+	size_t n = link->load.pending + link->reserved;
 
 	for (const struct lingering *old = link->lingering; old != NULL;
 	     old = old->next)

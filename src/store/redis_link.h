@@ -28,9 +28,9 @@
  * closed once no caller waits on it, at most one deadline later, or at
  * redis_link_destroy().  Every other drop (the peer closed or reset the
  * connection, a wrong node's error, a +switch-master) answers what waits
- * at once with REDIS_LINK_LOST.  max_pending bounds the commands in
- * flight on every connection, including the ones whose callers already
- * had their deadline.
+ * at once with REDIS_LINK_LOST.  max_pending bounds the requests in
+ * flight on every connection (a batched command counts each it carries),
+ * including the ones whose callers already had their deadline.
  *
  * An error reply READONLY, NOAUTH or MASTERDOWN means the connection
  * reaches a replica or lost its AUTH: that caller gets REDIS_ERROR_REPLY,
@@ -134,10 +134,22 @@ enum redis_submit redis_link_submit(struct redis_link *link, redis_reply_fn fn,
  * acknowledged, REDIS_NOT_REPLICATED otherwise.  An error reply to the
  * command is REDIS_ERROR_REPLY at once.  It counts as two commands
  * against max_pending.  With min_replicas 0 it is a plain command.
+ * requests is how many requests the command carries (a batch, batch.h):
+ * it counts as that many against max_pending until its reply is read.
  */
-enum redis_submit redis_link_submit_wire_replicated(
-    struct redis_link *link, redis_reply_fn fn, void *arg, const char *wire,
-    size_t len, int min_replicas) __attribute__((warn_unused_result));
+enum redis_submit
+redis_link_submit_wire_replicated(struct redis_link *link, redis_reply_fn fn,
+                                  void *arg, const char *wire, size_t len,
+                                  int min_replicas, size_t requests)
+    __attribute__((warn_unused_result));
+
+/* Holds room for one request to be sent later in a batch (batch.h):
+ * REDIS_SUBMIT_DOWN or REDIS_SUBMIT_FULL as a submit would answer, else
+ * the room is held until redis_link_release() gives it back, right before
+ * the batch is submitted. */
+enum redis_submit redis_link_reserve(struct redis_link *link)
+    __attribute__((warn_unused_result));
+void redis_link_release(struct redis_link *link, size_t requests);
 
 /* redis_link_submit() with WAIT behind it, as above. */
 enum redis_submit
@@ -152,7 +164,8 @@ bool redis_link_is_up(const struct redis_link *link);
 uint64_t redis_link_handshake_sent_us(const struct redis_link *link);
 /* Why the link is down, for health answers ("" while up). */
 const char *redis_link_last_error(const struct redis_link *link);
-/* Callers waiting for their answer. */
+/* Requests waiting for their answer, each of a batch counted, and those
+ * reserved to be sent. */
 size_t redis_link_pending(const struct redis_link *link);
 uint64_t redis_link_reconnects(const struct redis_link *link);
 /* Commands whose caller was answered by the deadline. */

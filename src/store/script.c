@@ -19,6 +19,7 @@ struct script_call {
 	void *arg;
 	int count;        /* elements of the command */
 	int min_replicas; /* WAIT behind it when > 0 */
+	size_t requests;  /* it carries (batch.h) */
 	bool resent;      /* sent again with EVAL after NOSCRIPT */
 	size_t len;       /* of wire */
 	size_t tail; /* where numkeys, the keys and the args start in wire */
@@ -117,7 +118,7 @@ on_script_reply(void *arg, enum redis_outcome outcome, const redisReply *reply)
 			c->resent = true;
 			r = redis_link_submit_wire_replicated(
 			    c->link, on_script_reply, c, wire,
-			    (size_t)(p - wire), c->min_replicas);
+			    (size_t)(p - wire), c->min_replicas, c->requests);
 			free(wire);
 		}
 		if (r == REDIS_SUBMIT_OK)
@@ -132,7 +133,8 @@ on_script_reply(void *arg, enum redis_outcome outcome, const redisReply *reply)
 enum redis_submit
 script_eval_replicated(struct redis_link *link, const struct script *s,
                        int nkeys, int nargs, const char *const *args,
-                       int min_replicas, redis_reply_fn fn, void *arg)
+                       int min_replicas, size_t requests, redis_reply_fn fn,
+                       void *arg)
 {
 	struct script_call *c;
 	size_t size = COUNT_FRAME + ELEMENT_FRAME + 7 + ELEMENT_FRAME +
@@ -152,6 +154,7 @@ script_eval_replicated(struct redis_link *link, const struct script *s,
 	c->arg = arg;
 	c->count = 3 + n;
 	c->min_replicas = min_replicas;
+	c->requests = requests;
 	c->resent = false;
 	p = put_count(c->wire, c->count);
 	p = put_element(p, "EVALSHA", 7);
@@ -164,7 +167,7 @@ script_eval_replicated(struct redis_link *link, const struct script *s,
 		p = put_element(p, args[i], strlen(args[i]));
 	c->len = (size_t)(p - c->wire);
 	r = redis_link_submit_wire_replicated(link, on_script_reply, c, c->wire,
-	                                      c->len, min_replicas);
+	                                      c->len, min_replicas, requests);
 	if (r != REDIS_SUBMIT_OK)
 		free(c);
 	return r;
@@ -174,5 +177,6 @@ enum redis_submit
 script_eval(struct redis_link *link, const struct script *s, int nkeys,
             int nargs, const char *const *args, redis_reply_fn fn, void *arg)
 {
-	return script_eval_replicated(link, s, nkeys, nargs, args, 0, fn, arg);
+	return script_eval_replicated(link, s, nkeys, nargs, args, 0, 1, fn,
+	                              arg);
 }

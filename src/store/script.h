@@ -31,11 +31,13 @@ enum redis_submit script_eval(struct redis_link *link, const struct script *s,
 
 /* The same, with WAIT min_replicas pipelined behind the script
  * (redis_link_submit_wire_replicated()), also when it is sent again
- * with EVAL: for writes that consume or end a session. */
-enum redis_submit
-script_eval_replicated(struct redis_link *link, const struct script *s,
-                       int nkeys, int nargs, const char *const *args,
-                       int min_replicas, redis_reply_fn fn, void *arg)
+ * with EVAL: for writes that consume or end a session; the call carries
+ * requests requests (batch.h). */
+enum redis_submit script_eval_replicated(struct redis_link *link,
+                                         const struct script *s, int nkeys,
+                                         int nargs, const char *const *args,
+                                         int min_replicas, size_t requests,
+                                         redis_reply_fn fn, void *arg)
     __attribute__((warn_unused_result));
 
 #endif

@@ -40,12 +40,10 @@ enum store_result {
  * hide a session used up late (short of the service's own loop stalling
  * for half the deadline with the reply already in hand).  min_replicas
  * is REDIS_MIN_REPLICAS: see session_store_eval_ending().  Validations
- * of one loop turn on base go to Redis together (batch.h), max_pending
- * (REDIS_MAX_PENDING) of them at most waiting on Redis. */
+ * of one loop turn on base go to Redis together (batch.h). */
 struct session_store *session_store_create(struct event_base *base,
                                            struct redis_link *link,
-                                           int timeout_ms, int min_replicas,
-                                           size_t max_pending);
+                                           int timeout_ms, int min_replicas);
 void session_store_destroy(struct session_store *store);
 
 struct script;
@@ -101,10 +99,6 @@ enum store_result session_store_validate_result(struct session_store *store,
                                                 const struct redisReply *reply,
                                                 const char **record,
                                                 size_t *len);
-
-/* Validations waiting on Redis beyond the link's count of commands: one
- * call carries many (batch.h). */
-size_t session_store_batched(const struct session_store *store);
 
 /* Sets iframe_opened on a live session, best effort: nobody waits.  At
  * most 16 marks wait on Redis at once; a mark beyond that

@@ -43,13 +43,14 @@ def metrics(svc):
 
 
 class RedisFaults(ServiceTest):
-    def make_redis_busy(self):
-        """A client whose script keeps Redis busy for 0.7 s.  The script is
-        in Redis's socket when this returns, ahead of any command the
+    def make_redis_busy(self, seconds=0.7):
+        """A client whose script keeps Redis busy for seconds.  The script
+        is in Redis's socket when this returns, ahead of any command the
         service sends after it, which then waits behind it.  Its reply:
         read_reply()."""
         busy = ("local s = redis.call('TIME') repeat local t = redis.call('TIME') "
-                "until (t[1] - s[1]) * 1000000 + (t[2] - s[2]) > 700000 return 1")
+                "until (t[1] - s[1]) * 1000000 + (t[2] - s[2]) > %d return 1"
+                % (seconds * 1000000))
         db = self.redis.client()
         # A round trip first: Redis reads a connection it has yet to accept
         # only after those it has, the service's among them.
@@ -315,6 +316,34 @@ class RedisFaults(ServiceTest):
         finally:
             self.redis.cont()
         self.assertTrue(self.wait_healthy(svc, 5))
+
+    def test_pending_cap_counts_each_batched_validation_until_its_reply(self):
+        # Redis busy for 0.95 s: eight validations wait on it and get 503
+        # at their 0.5 s deadline, and still count against the cap of
+        # eight until Redis answers (the link would drop for silence only
+        # at 1 s); eight more sent meanwhile are turned away at once, not
+        # queued behind them.
+        svc = self.service({"REDIS_TIMEOUT_MS": "500", "REDIS_MAX_PENDING": "8"})
+        self.assertTrue(self.wait_healthy(svc))
+        sids = [svc.request("POST", "/auth/create-session").json()["session_id"]
+                for _ in range(16)]
+        db = self.make_redis_busy(0.95)
+        first = [socket.create_connection(("127.0.0.1", svc.port), timeout=5)
+                 for _ in range(8)]
+        for sid, s in zip(sids[:8], first):
+            s.sendall(b"POST /auth/validate-session?session_id=%s HTTP/1.1\r\n"
+                      b"Host: x\r\nContent-Length: 0\r\n\r\n" % sid.encode())
+        for s in first:
+            self.assertIn(b" 503 ", s.recv(4096))
+            s.close()
+        started = time.monotonic()
+        second = [svc.request("POST", "/auth/validate-session?session_id=" + sid)
+                  for sid in sids[8:]]
+        self.assertLess(time.monotonic() - started, 0.3)
+        self.assertEqual([r.status for r in second], [503] * 8)
+        self.assertEqual(db.read_reply(), 1)
+        for sid in sids:
+            self.assertIn('"used":false', db.call("GET", "auth_session:" + sid))
 
     def test_client_gone_while_waiting(self):
         svc = self.service({"REDIS_TIMEOUT_MS": "1000"})

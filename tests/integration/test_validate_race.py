@@ -248,6 +248,46 @@ class ValidateRace(ServiceTest):
         for _ in range(6):
             self.check_one_turn(rng)
 
+    def test_a_long_call_holds_each_validation_to_its_own_deadline(self):
+        # Sixty-four records of another writer, 128 KiB each, read the
+        # general way: one call takes longer than the whole deadline.  Each
+        # validation is still refused once Redis's clock is past its limit,
+        # so the call ends in time and no 503 hides a used session.
+        svc = self.service({"REDIS_TIMEOUT_MS": "100"})
+        self.assertTrue(self.wait_healthy(svc))
+        sids = []
+        for _ in range(64):
+            r = svc.request("POST", "/auth/create-session")
+            self.assertEqual(r.status, 200, r.body)
+            sids.append(r.json()["session_id"])
+        pad = "x" * 131072
+        for sid in sids:
+            self.db.call("SET", "auth_session:" + sid, json.dumps({
+                "session_id": sid, "metadata": {"pad": pad}, "used": False,
+                "iframe_opened": False, "created_at": "2026-11-22T10:00:00Z",
+                "expires_at": "2099-01-01T00:00:00Z"}), "EX", "600")
+        answers = one_turn(svc, [
+            b"POST /auth/validate-session?session_id=%s HTTP/1.1\r\n"
+            b"Host: x\r\nContent-Length: 0\r\n\r\n" % sid.encode() for sid in sids])
+        statuses = [status for status, _ in answers]
+        self.assertEqual(sorted(set(statuses) - {200, 503}), [], statuses)
+        self.assertIn(503, statuses, "the call was not longer than half the deadline")
+        wrong = [(sid, status) for sid, (status, _) in zip(sids, answers)
+                 if self.used(sid) != (status == 200)]
+        self.assertEqual(wrong, [], "answers that disagree with Redis")
+
+    def test_a_broken_counter_fails_no_validation(self):
+        # A counts field that is no integer cannot be kept; the sessions
+        # validated in the same call are answered as validated, and used.
+        sids = self.create_sessions(3)
+        record = json.loads(self.db.call("GET", "auth_session:" + sids[0]))
+        self.db.call("HSET", "auth_sessions_count", "used:" + record["expires_at"], "garbage")
+        answers = one_turn(self.svc, [
+            b"POST /auth/validate-session?session_id=%s HTTP/1.1\r\n"
+            b"Host: x\r\nContent-Length: 0\r\n\r\n" % sid.encode() for sid in sids])
+        self.assertEqual([status for status, _ in answers], [200] * 3, answers)
+        self.assertEqual([sid for sid in sids if not self.used(sid)], [])
+
     def check_one_turn(self, rng):
         fresh = self.create_sessions(rng.randint(0, 20))
         raced = {sid: rng.randint(2, 4) for sid in self.create_sessions(rng.randint(0, 3))}
