@@ -36,6 +36,22 @@
 #include "redis_link.h"
 #include "script.h"
 
+/* For the batch scripts: calls one(i) for each request i of the call, in
+ * order, and answers the array of their answers; a request whose one()
+ * raises an error answers that error alone (a redis.call error is one
+ * already).  Whatever one() wrote before its error stays, as it would
+ * have stayed in a call of its own. */
+#define BATCH_LUA                                                  \
+	"local function each_request(n, one)\n"                    \
+	"  local out = {}\n"                                       \
+	"  for i = 1, n do\n"                                      \
+	"    local ok, r = pcall(one, i)\n"                        \
+	"    out[i] = (ok or type(r) == 'table') and r or {err = " \
+	"tostring(r)}\n"                                           \
+	"  end\n"                                                  \
+	"  return out\n"                                           \
+	"end\n"
+
 #define BATCH_MAX      64 /* requests in one call */
 #define BATCH_EACH_MAX 12 /* keys and arguments of one request */
 

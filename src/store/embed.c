@@ -21,7 +21,7 @@
  * nothing, so it may run under OOM.  The clock and the records are read
  * once for the call. */
 static const char verify_lua[] =
-    "#!lua flags=allow-oom\n" USER_GEN_LUA
+    "#!lua flags=allow-oom\n" BATCH_LUA USER_GEN_LUA
     "local function verify_one(key, v, idle, now)\n"
     "  -- MGET reads a key of another type as none.\n"
     "  if not v then return redis.call('EXISTS', key) == 1 and 4 or 0 end\n"
@@ -50,13 +50,10 @@ static const char verify_lua[] =
     "end\n"
     "local t = redis.call('TIME')\n"
     "local now = t[1] * 1000 + math.floor(t[2] / 1000)\n"
-    "local values, out = redis.call('MGET', unpack(KEYS)), {}\n"
-    "for i = 1, #KEYS do\n"
-    "  local ok, r = pcall(verify_one, KEYS[i], values[i], ARGV[i], now)\n"
-    "  -- Its error alone (a redis.call error is already one).\n"
-    "  out[i] = (ok or type(r) == 'table') and r or {err = tostring(r)}\n"
-    "end\n"
-    "return out\n";
+    "local values = redis.call('MGET', unpack(KEYS))\n"
+    "return each_request(#KEYS, function(i)\n"
+    "  return verify_one(KEYS[i], values[i], ARGV[i], now)\n"
+    "end)\n";
 
 struct embed_store {
 	struct redis_link *link;

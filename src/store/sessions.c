@@ -219,60 +219,62 @@
 	"\"iframe_opened\":(%a+),\"session_id\":(\"[^\"\\\\]*\")," \
 	"\"created_at\":\"[^\"\\\\]*\",\"expires_at\":\""          \
 	"(%d%d%d%d%-%d%d%-%d%dT%d%d:%d%d:%d%dZ)\"()"
-#define COUNTS_LUA                                                             \
-	"local function now_ms()\n"                                            \
-	"  local t = redis.call('TIME')\n"                                     \
-	"  return t[1] * 1000 + math.floor(t[2] / 1000)\n"                     \
-	"end\n"                                                                \
-	"local function score(ms)\n"                                           \
-	"  return string.format('%d.%03d', math.floor(ms / 1000), ms % "       \
-	"1000)\n"                                                              \
-	"end\n"                                                                \
-	"-- Heals lost counts and retires the seconds Redis has expired.\n"    \
-	"-- Returns live, used, next (nil when the set is empty).\n"           \
-	"local function retire(zset, counts)\n"                                \
-	"  local c = redis.call('HMGET', counts, 'live', 'used', 'next', "     \
-	"'walks', 'walking_until')\n"                                          \
-	"  local live, used = tonumber(c[1]) or 0, tonumber(c[2]) or 0\n"      \
-	"  local nxt = tonumber(c[3])\n"                                       \
-	"  if (live ~= 0 or used ~= 0) and redis.call('EXISTS', zset) == 0 "   \
-	"then\n"                                                               \
-	"    redis.call('DEL', counts)\n"                                      \
-	"    if c[4] then redis.call('HSET', counts, 'walks', c[4]) end\n"     \
-	"    if c[5] then redis.call('HSET', counts, 'walking_until', c[5]) "  \
-	"end\n"                                                                \
-	"    live, used, nxt = 0, 0, nil\n"                                    \
-	"  end\n"                                                              \
-	"  local now = score(now_ms())\n"                                      \
-	"  if not nxt or nxt >= tonumber(now) then return live, used, nxt "    \
-	"end\n"                                                                \
-	"  for _ = 1, 4 do\n"                                                  \
-	"    local gone = redis.call('ZRANGEBYSCORE', zset, '-inf', '(' .. "   \
-	"now,\n"                                                               \
-	"                            'LIMIT', 0, 1000)\n"                      \
-	"    if #gone == 0 then break end\n"                                   \
-	"    local fields = {}\n"                                              \
-	"    for i, s in ipairs(gone) do\n"                                    \
-	"      fields[i] = s\n"                                                \
-	"      fields[#gone + i] = 'used:' .. s\n"                             \
-	"    end\n"                                                            \
-	"    local n = redis.call('HMGET', counts, unpack(fields))\n"          \
-	"    for i = 1, #gone do\n"                                            \
-	"      live = live - (tonumber(n[i]) or 0)\n"                          \
-	"      used = used - (tonumber(n[#gone + i]) or 0)\n"                  \
-	"      fields[2 * #gone + i] = 'touched:' .. gone[i]\n"                \
-	"    end\n"                                                            \
-	"    redis.call('HDEL', counts, unpack(fields))\n"                     \
-	"    redis.call('ZREM', zset, unpack(gone))\n"                         \
-	"    if #gone < 1000 then break end\n"                                 \
-	"  end\n"                                                              \
-	"  redis.call('HSET', counts, 'live', live, 'used', used)\n"           \
-	"  nxt = tonumber(redis.call('ZRANGE', zset, 0, 0, "                   \
-	"'WITHSCORES')[2])\n"                                                  \
-	"  if nxt then redis.call('HSET', counts, 'next', nxt)\n"              \
-	"  else redis.call('HDEL', counts, 'next') end\n"                      \
-	"  return live, used, nxt\n"                                           \
-	"end\n"                                                                \
+#define COUNTS_LUA                                                            \
+	"local function now_ms()\n"                                           \
+	"  local t = redis.call('TIME')\n"                                    \
+	"  return t[1] * 1000 + math.floor(t[2] / 1000)\n"                    \
+	"end\n"                                                               \
+	"local function score(ms)\n"                                          \
+	"  return string.format('%d.%03d', math.floor(ms / 1000), ms % "      \
+	"1000)\n"                                                             \
+	"end\n"                                                               \
+	"-- Heals lost counts and retires the seconds Redis has expired.\n"   \
+	"-- Returns live, used, next (nil when the set is empty).\n"          \
+	"local function retire(zset, counts)\n"                               \
+	"  local c = redis.call('HMGET', counts, 'live', 'used', 'next', "    \
+	"'walks', 'walking_until')\n"                                         \
+	"  local live, used = tonumber(c[1]) or 0, tonumber(c[2]) or 0\n"     \
+	"  local nxt = tonumber(c[3])\n"                                      \
+	"  if (live ~= 0 or used ~= 0) and redis.call('EXISTS', zset) == 0 "  \
+	"then\n"                                                              \
+	"    redis.call('DEL', counts)\n"                                     \
+	"    if c[4] then redis.call('HSET', counts, 'walks', c[4]) end\n"    \
+	"    if c[5] then redis.call('HSET', counts, 'walking_until', c[5]) " \
+	"end\n"                                                               \
+	"    live, used, nxt = 0, 0, nil\n"                                   \
+	"  end\n"                                                             \
+	"  local now = score(now_ms())\n"                                     \
+	"  if not nxt or nxt >= tonumber(now) then return live, used, nxt "   \
+	"end\n"                                                               \
+	"  for _ = 1, 4 do\n"                                                 \
+	"    local gone = redis.call('ZRANGEBYSCORE', zset, '-inf', '(' .. "  \
+	"now,\n"                                                              \
+	"                            'LIMIT', 0, 1000)\n"                     \
+	"    if #gone == 0 then break end\n"                                  \
+	"    local fields = {}\n"                                             \
+	"    for i, s in ipairs(gone) do\n"                                   \
+	"      fields[i] = s\n"                                               \
+	"      fields[#gone + i] = 'used:' .. s\n"                            \
+	"    end\n"                                                           \
+	"    local n = redis.call('HMGET', counts, unpack(fields))\n"         \
+	"    for i = 1, #gone do\n"                                           \
+	"      live = live - (tonumber(n[i]) or 0)\n"                         \
+	"      used = used - (tonumber(n[#gone + i]) or 0)\n"                 \
+	"      fields[2 * #gone + i] = 'touched:' .. gone[i]\n"               \
+	"    end\n"                                                           \
+	"    redis.call('HDEL', counts, unpack(fields))\n"                    \
+	"    redis.call('ZREM', zset, unpack(gone))\n"                        \
+	"    if #gone < 1000 then break end\n"                                \
+	"  end\n"                                                             \
+	"  redis.call('HSET', counts, 'live', live, 'used', used)\n"          \
+	"  nxt = tonumber(redis.call('ZRANGE', zset, 0, 0, "                  \
+	"'WITHSCORES')[2])\n"                                                 \
+	"  if nxt then redis.call('HSET', counts, 'next', nxt)\n"             \
+	"  else redis.call('HDEL', counts, 'next') end\n"                     \
+	"  return live, used, nxt\n"                                          \
+	"end\n"
+/* The counting of changes, for the scripts that write. */
+#define COUNT_CHANGES_LUA                                                      \
 	"-- Counts changes of seconds' sessions (changes[sec] = {dlive,\n"     \
 	"-- dused}), of the seconds still counted, and stamps them while a\n"  \
 	"-- walk runs.\n"                                                      \
@@ -305,6 +307,17 @@
 	"  if used ~= 0 then redis.call('HINCRBY', counts, 'used', used) "     \
 	"end\n"                                                                \
 	"end\n"                                                                \
+	"-- Runs f, the counting of writes already made: a counter that is\n"  \
+	"-- broken (a key of another type, a field that is no integer) must\n" \
+	"-- not turn what was written into errors.\n"                          \
+	"local function keep_counts(f)\n"                                      \
+	"  local ok, err = pcall(f)\n"                                         \
+	"  if not ok then\n"                                                   \
+	"    redis.log(redis.LOG_WARNING, 'iframe-auth: counters not '\n"      \
+	"              .. 'updated: ' .. tostring(type(err) == 'table' and\n"  \
+	"              err.err or err))\n"                                     \
+	"  end\n"                                                              \
+	"end\n"                                                                \
 	"local function count_change(counts, sec, dlive, dused, now)\n"        \
 	"  count_changes(counts, {[sec] = {dlive, dused}}, now)\n"             \
 	"end\n"                                                                \
@@ -326,33 +339,57 @@
 	"  if sec then return sec, true end\n"                                 \
 	"end\n"
 
-/* KEYS: session, stats, expiry set, counts, and the user's generation
- * when the session has a user.  ARGV: record, ttl, cap, expires_at.  1:
- * written, 0: over the cap.  A session with a user records the user's
- * revoke-all generation (0 before the first), appended to the record, so
- * that validate and verify can tell whether a revoke-all came after it. */
+/* Creations of one event-loop turn, in one call (batch.h).  KEYS: stats,
+ * expiry set, counts, then the session of each.  ARGV, five for each:
+ * record, ttl, cap, expires_at, and the key of the user's revoke-all
+ * generation ("" when the session has no user).  Answers one element for
+ * each, in order: 1: written, 0: over the cap, or an error of its own.  A
+ * session with a user records the user's generation (0 before the first),
+ * appended to the record, so that validate and verify can tell whether a
+ * revoke-all came after it.  The expired seconds are retired, the clock
+ * read and the expiry set and counters updated once for the call. */
 static const char create_shebang[] = "#!lua\n";
 static const char create_lua[] =
-    "local live, _, nxt = retire(KEYS[3], KEYS[4])\n"
-    "local cap = tonumber(ARGV[3])\n"
-    "if cap > 0 and live >= cap then return 0 end\n"
-    "local record = ARGV[1]\n"
-    "if KEYS[5] then\n"
-    "  local g = redis.call('GET', KEYS[5])\n"
-    "  if not g or not string.match(g, '^%d+$') then g = '0' end\n"
-    "  record = string.sub(record, 1, -2) .. '," RECORD_GENERATION "' .. g "
+    "local function create_one(key, a, now, made)\n"
+    "  local cap = tonumber(ARGV[a + 3])\n"
+    "  if cap > 0 and made.live >= cap then return 0 end\n"
+    "  local record = ARGV[a + 1]\n"
+    "  if ARGV[a + 5] ~= '' then\n"
+    "    local g = redis.call('GET', ARGV[a + 5])\n"
+    "    if not g or not string.match(g, '^%d+$') then g = '0' end\n"
+    "    record = string.sub(record, 1, -2) .. '," RECORD_GENERATION "' .. g "
     ".. '}'\n"
+    "  end\n"
+    "  redis.call('SETEX', key, ARGV[a + 2], record)\n"
+    "  local sec, at = ARGV[a + 4], now + tonumber(ARGV[a + 2]) * 1000\n"
+    "  made.at[sec] = math.max(made.at[sec] or 0, at)\n"
+    "  made.changes[sec] = {(made.changes[sec] or {0})[1] + 1, 0}\n"
+    "  made.live, made.count = made.live + 1, made.count + 1\n"
+    "  return 1\n"
     "end\n"
-    "redis.call('SETEX', KEYS[1], ARGV[2], record)\n"
+    "local live, _, nxt = retire(KEYS[2], KEYS[3])\n"
     "local now = now_ms()\n"
-    "local at = score(now + tonumber(ARGV[2]) * 1000)\n"
-    "redis.call('ZADD', KEYS[3], 'GT', at, ARGV[4])\n"
-    "redis.call('HSETNX', KEYS[4], ARGV[4], 0)\n"
-    "count_change(KEYS[4], ARGV[4], 1, 0, now)\n"
-    "if not nxt or tonumber(at) < nxt then redis.call('HSET', KEYS[4], 'next', "
-    "at) end\n"
-    "redis.call('HINCRBY', KEYS[2], 'total_created', 1)\n"
-    "return 1\n";
+    "local made = {live = live, count = 0, at = {}, changes = {}}\n"
+    "local out = each_request(#KEYS - 3, function(i)\n"
+    "  return create_one(KEYS[3 + i], 5 * (i - 1), now, made)\n"
+    "end)\n"
+    "keep_counts(function()\n"
+    "  if made.count == 0 then return end\n"
+    "  local zadd, first = {}, nil\n"
+    "  for sec, at in pairs(made.at) do\n"
+    "    zadd[#zadd + 1] = score(at)\n"
+    "    zadd[#zadd + 1] = sec\n"
+    "    redis.call('HSETNX', KEYS[3], sec, 0)\n"
+    "    first = math.min(first or at, at)\n"
+    "  end\n"
+    "  redis.call('ZADD', KEYS[2], 'GT', unpack(zadd))\n"
+    "  count_changes(KEYS[3], made.changes, now)\n"
+    "  if not nxt or tonumber(score(first)) < nxt then\n"
+    "    redis.call('HSET', KEYS[3], 'next', score(first))\n"
+    "  end\n"
+    "  redis.call('HINCRBY', KEYS[1], 'total_created', made.count)\n"
+    "end)\n"
+    "return out\n";
 
 /* Validations of one event-loop turn, in one call (batch.h).  KEYS:
  * stats, counts, then for each validation its session and its embed
@@ -487,40 +524,27 @@ static const char validate_lua[] =
     "local keys = {}\n"
     "for i = 1, n do keys[i] = KEYS[1 + 2 * i] end\n"
     "local values = redis.call('MGET', unpack(keys))\n"
-    "local done, out = {records = {}, total = 0, used = {}}, {}\n"
+    "local done = {records = {}, total = 0, used = {}}\n"
     "-- Redis's clock is read again once the validations since the last\n"
     "-- read come to 8 KiB of records (each counted 256 bytes more for its\n"
     "-- own writes): well under a millisecond of work, so that each one is\n"
     "-- held to its deadline at about the time it runs, however long the\n"
     "-- call.\n"
     "local now, work = clock(), 0\n"
-    "for i = 1, n do\n"
+    "local out = each_request(n, function(i)\n"
     "  if work >= 8192 then now, work = clock(), 0 end\n"
     "  -- A session met twice in one call is read as the first left it.\n"
     "  local v = done.records[keys[i]] or values[i]\n"
-    "  local ok, r = pcall(validate_one, keys[i], KEYS[2 + 2 * i], v,\n"
-    "                      6 * (i - 1), now, done)\n"
-    "  if ok then\n"
-    "    out[i] = r\n"
-    "  else\n"
-    "    -- Its error alone (a redis.call error is already one).\n"
-    "    out[i] = type(r) == 'table' and r or {err = tostring(r)}\n"
-    "  end\n"
     "  work = work + (v and #v or 0) + 256\n"
-    "end\n"
-    "-- The counters count what was done: one that is broken (a field that\n"
-    "-- is no integer) must not turn validations already made into errors.\n"
-    "local function count()\n"
+    "  return validate_one(keys[i], KEYS[2 + 2 * i], v, 6 * (i - 1), now,\n"
+    "                      done)\n"
+    "end)\n"
+    "keep_counts(function()\n"
     "  if done.total > 0 then\n"
     "    redis.call('HINCRBY', KEYS[1], 'total_used', done.total)\n"
     "  end\n"
     "  count_changes(KEYS[2], done.used, now)\n"
-    "end\n"
-    "local ok, err = pcall(count)\n"
-    "if not ok then\n"
-    "  redis.log(redis.LOG_WARNING, 'iframe-auth: counters not updated: ' ..\n"
-    "            tostring(type(err) == 'table' and err.err or err))\n"
-    "end\n"
+    "end)\n"
     "return out\n";
 
 /* KEYS: session.  ARGV: "1" to set iframe_opened, "0" to only read.
@@ -753,7 +777,7 @@ struct session_store {
 	    walk_batch, reconcile;
 	char *sources[COMPOSED_SCRIPTS]; /* compose()'s, freed at the end */
 	size_t nsources;
-	struct batch *validations;
+	struct batch *creations, *validations;
 	struct count_walk *walk;
 	unsigned marks_in_flight; /* iframe_opened marks waiting on Redis */
 	uint64_t marks_dropped;
@@ -882,7 +906,15 @@ struct session_store *
 session_store_create(struct event_base *base, struct redis_link *link,
                      int timeout_ms, int min_replicas)
 {
+	static const char *const create_shared[] = {STATS_KEY, EXPIRY_KEY,
+	                                            COUNTS_KEY};
 	static const char *const validate_shared[] = {STATS_KEY, COUNTS_KEY};
+	const struct batch_shape create_shape = {
+	    .shared_keys = create_shared,
+	    .nshared = 3,
+	    .keys_each = 1,
+	    .args_each = 5,
+	};
 	const struct batch_shape validate_shape = {
 	    .shared_keys = validate_shared,
 	    .nshared = 2,
@@ -903,30 +935,34 @@ session_store_create(struct event_base *base, struct redis_link *link,
 	    (int64_t)time(NULL) * 1000 - monotonic_ms();
 	store->list = (struct script){"list", list_lua, ""};
 	if (!compose(store, &store->create, "create",
-	             (const char *[]){create_shebang, COUNTS_LUA, create_lua,
-	                              NULL}) ||
+	             (const char *[]){create_shebang, BATCH_LUA, COUNTS_LUA,
+	                              COUNT_CHANGES_LUA, create_lua, NULL}) ||
 	    !compose(store, &store->validate, "validate",
-	             (const char *[]){validate_shebang, RECORD_LUA, COUNTS_LUA,
+	             (const char *[]){validate_shebang, BATCH_LUA, RECORD_LUA,
+	                              COUNTS_LUA, COUNT_CHANGES_LUA,
 	                              USER_GEN_LUA, validate_one_lua,
 	                              validate_lua, NULL}) ||
 	    !compose(
 	        store, &store->open, "open",
 	        (const char *[]){open_shebang, RECORD_LUA, open_lua, NULL}) ||
 	    !compose(store, &store->revoke, "revoke",
-	             (const char *[]){revoke_shebang, COUNTS_LUA, revoke_lua,
-	                              NULL}) ||
+	             (const char *[]){revoke_shebang, COUNTS_LUA,
+	                              COUNT_CHANGES_LUA, revoke_lua, NULL}) ||
 	    !compose(store, &store->status, "status",
-	             (const char *[]){status_shebang, COUNTS_LUA, status_lua,
-	                              NULL}) ||
+	             (const char *[]){status_shebang, COUNTS_LUA,
+	                              COUNT_CHANGES_LUA, status_lua, NULL}) ||
 	    !compose(store, &store->walk_begin, "walk_begin",
 	             (const char *[]){walk_begin_shebang, COUNTS_LUA,
-	                              walk_begin_lua, NULL}) ||
+	                              COUNT_CHANGES_LUA, walk_begin_lua,
+	                              NULL}) ||
 	    !compose(store, &store->walk_batch, "walk_batch",
 	             (const char *[]){walk_batch_shebang, RECORD_LUA,
-	                              COUNTS_LUA, walk_batch_lua, NULL}) ||
+	                              COUNTS_LUA, COUNT_CHANGES_LUA,
+	                              walk_batch_lua, NULL}) ||
 	    !compose(store, &store->reconcile, "reconcile",
 	             (const char *[]){reconcile_shebang, COUNTS_LUA,
-	                              reconcile_lua, NULL}) ||
+	                              COUNT_CHANGES_LUA, reconcile_lua,
+	                              NULL}) ||
 	    !redis_link_add_handshake(link, 1, time_argv, on_handshake_time,
 	                              store) ||
 	    !script_register(link, &store->create) ||
@@ -938,8 +974,11 @@ session_store_create(struct event_base *base, struct redis_link *link,
 	    !script_register(link, &store->walk_begin) ||
 	    !script_register(link, &store->walk_batch) ||
 	    !script_register(link, &store->reconcile) ||
+	    (store->creations = batch_create(base, link, &store->create,
+	                                     &create_shape)) == NULL ||
 	    (store->validations = batch_create(base, link, &store->validate,
 	                                       &validate_shape)) == NULL) {
+		batch_destroy(store->creations);
 		free_sources(store);
 		free(store);
 		return NULL;
@@ -953,6 +992,7 @@ session_store_destroy(struct session_store *store)
 	/* A walk still running ends with the link, which goes first. */
 	if (store == NULL)
 		return;
+	batch_destroy(store->creations);
 	batch_destroy(store->validations);
 	free_sources(store);
 	free(store);
@@ -974,21 +1014,16 @@ session_store_create_session(struct session_store *store, const char *id,
                              redis_reply_fn fn, void *arg)
 {
 	char key[KEY_MAX], ttl_text[16], cap[16];
-	char gen_key[USER_GEN_KEY_MAX];
-	const char *keys[] = {key, STATS_KEY, EXPIRY_KEY, COUNTS_KEY, gen_key};
-	int nkeys = user_id != NULL ? 5 : 4;
-	const char *args[5 + 4];
-	const char *argv[] = {record, ttl_text, cap, expires_at};
+	char gen_key[USER_GEN_KEY_MAX] = "";
+	const char *keys_args[] = {key, record,     ttl_text,
+	                           cap, expires_at, gen_key};
 
 	session_key(key, id);
 	if (user_id != NULL)
 		user_gen_key(gen_key, user_id);
 	snprintf(ttl_text, sizeof(ttl_text), "%d", ttl);
 	snprintf(cap, sizeof(cap), "%d", max_sessions);
-	memcpy(args, keys, (size_t)nkeys * sizeof(*args));
-	memcpy(args + nkeys, argv, sizeof(argv));
-	return script_eval(store->link, &store->create, nkeys, 4, args, fn,
-	                   arg);
+	return batch_add(store->creations, keys_args, fn, arg);
 }
 
 enum store_result

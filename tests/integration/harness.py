@@ -63,12 +63,13 @@ def one_turn(svc, requests):
     return answers
 
 
-def script_calls(db, first_key):
-    """The script calls Redis ran since log_every_command(db) whose first
-    key is first_key, each as its number of keys."""
+def script_calls(db, *first_keys):
+    """The script calls Redis ran since log_every_command(db) whose keys
+    begin with first_keys, each as its number of keys."""
+    n = len(first_keys)
     return [int(e[3][2]) for e in db.call("SLOWLOG", "GET", "-1")
             if e[3][0].upper() in ("EVALSHA", "EVAL") and int(e[3][2]) > 0 and
-            (first_key is None or e[3][3] == first_key)]
+            tuple(e[3][3:3 + n]) == first_keys]
 
 
 def log_every_command(db):

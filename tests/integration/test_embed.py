@@ -281,7 +281,7 @@ class Verify(EmbedTest):
             b"GET /auth/verify HTTP/1.1\r\nHost: x\r\n"
             b"Authorization: Bearer %s\r\n\r\n" % t.encode() for t in tokens])
 
-        calls = script_calls(self.db, None)
+        calls = script_calls(self.db)
         self.assertEqual(sum(calls), len(tokens), calls)
         self.assertLessEqual(len(calls), 2, calls)
         for t, (status, body) in zip(tokens, answers):

@@ -79,7 +79,7 @@ class ValidateRace(ServiceTest):
     def validate_calls(self):
         """The validate calls Redis ran since log_every_command(), each as
         the number of validations it carried."""
-        return [(n - 2) // 2 for n in script_calls(self.db, "auth_stats")]
+        return [(n - 2) // 2 for n in script_calls(self.db, "auth_stats", "auth_sessions_count")]
 
     def fire(self, waves, between=None):
         """Runs one thread per outcome; all of them start together at a
@@ -275,6 +275,37 @@ class ValidateRace(ServiceTest):
         wrong = [(sid, status) for sid, (status, _) in zip(sids, answers)
                  if self.used(sid) != (status == 200)]
         self.assertEqual(wrong, [], "answers that disagree with Redis")
+
+    def test_creations_of_one_turn_are_one_call_and_keep_the_cap(self):
+        # MAX_SESSIONS 10 with 4 live: of 12 creations read in one turn
+        # (two with a user whose revoke-all key is of the wrong type, an
+        # error inside Redis for each of them alone), the first 6 others
+        # in the order read are written and the rest meet the cap.
+        svc = self.service({"MAX_SESSIONS": "10"})
+        self.assertTrue(self.wait_healthy(svc))
+        for _ in range(4):
+            self.assertEqual(svc.request("POST", "/auth/create-session").status, 200)
+        self.db.call("HSET", "auth_user_gen:broken", "a", "1")
+        log_every_command(self.db)
+        bodies = [b"{}"] * 12
+        bodies[3] = bodies[5] = b'{"user_id":"broken"}'
+        answers = one_turn(svc, [
+            b"POST /auth/create-session HTTP/1.1\r\nHost: x\r\n"
+            b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
+            % (len(body), body) for body in bodies])
+        calls = script_calls(self.db, "auth_stats", "auth_sessions_expiry")
+        self.assertEqual([n - 3 for n in calls], [12], calls)
+        statuses = [status for status, _ in answers]
+        self.assertEqual(statuses, [200] * 3 + [503, 200, 503] + [200] * 2 +
+                         [429] * 4, answers)
+        for status, body in answers:
+            if status == 200:
+                self.assertIn('"used":false', self.db.call(
+                    "GET", "auth_session:" + body["session_id"]))
+        status = svc.request("GET", "/auth/session-status").json()
+        self.assertEqual((status["active_sessions"], status["total_created"]), (10, 10))
+        exact = svc.request("GET", "/auth/session-status?exact=true").json()
+        self.assertEqual(exact["active_sessions"], 10)
 
     def test_a_broken_counter_fails_no_validation(self):
         # A counts field that is no integer cannot be kept; the sessions
