@@ -67,12 +67,14 @@ def wait_http(port, path="/"):
 
 
 def redis_usec(db):
-    """Microseconds Redis has spent executing the commands servers send:
-    scripts (whose inner commands are counted apart as well) and PING."""
+    """Microseconds Redis has spent executing the commands servers send,
+    and how many: scripts (whose inner commands are counted apart as
+    well) and PING."""
     info = db.call("INFO", "commandstats")
-    return sum(int(m.group(2)) for m in
-               re.finditer(r"cmdstat_(\w+):calls=\d+,usec=(\d+)", info)
-               if m.group(1) in ("evalsha", "eval", "ping"))
+    stats = [(int(m.group(2)), int(m.group(3))) for m in
+             re.finditer(r"cmdstat_(\w+):calls=(\d+),usec=(\d+)", info)
+             if m.group(1) in ("evalsha", "eval", "ping")]
+    return sum(u for _, u in stats), sum(c for c, _ in stats)
 
 
 def cpu_seconds(pid):
@@ -90,13 +92,17 @@ def wrk(port, path, conns, script=None, script_args=(), db=None, pid=None):
     args.append("http://127.0.0.1:%d%s" % (port, path))
     if script_args:
         args += ["--"] + list(script_args)
-    before = redis_usec(db) if db else 0
+    before = redis_usec(db) if db else (0, 0)
     cpu_before = cpu_seconds(pid) if pid else 0
     out = subprocess.run(args, capture_output=True, text=True, check=True).stdout
     cpu_used = cpu_seconds(pid) - cpu_before if pid else 0
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     requests = int(re.search(r"(\d+) requests in", out).group(1))
-    redis_us = (redis_usec(db) - before) / max(requests, 1) if db else 0
+    after = redis_usec(db) if db else (0, 0)
+    redis_us = (after[0] - before[0]) / max(requests, 1)
+    # Requests each Redis call carried: more than 1 where calls are
+    # coalesced (src/store/batch.h).
+    per_call = requests / max(after[1] - before[1], 1)
     server_us = cpu_used * 1e6 / max(requests, 1)
 
     def pct(p):
@@ -106,7 +112,7 @@ def wrk(port, path, conns, script=None, script_args=(), db=None, pid=None):
     bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     errors = re.search(r"Socket errors:.*timeout (\d+)", out)
     return {"rps": rps, "p50": pct(50), "p99": pct(99), "redis_us": redis_us,
-            "server_us": server_us,
+            "server_us": server_us, "per_call": per_call,
             "non2xx": int(bad.group(1)) if bad else 0,
             "timeouts": int(errors.group(1)) if errors else 0}
 
@@ -367,8 +373,9 @@ def table(results, lines):
     """The scenario table into lines; True when a row is invalid."""
     lines.append("| scenario | conns | req/s | p50 ms | p99 ms | non-2xx | "
                  "× bare req/s | × one-rtt req/s | × bare p99 | × one-rtt p99 | "
-                 "server CPU µs/req (bare, one-rtt) | Redis µs/req (one-rtt) |")
-    lines.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
+                 "server CPU µs/req (bare, one-rtt) | Redis µs/req (one-rtt) | "
+                 "requests per Redis call |")
+    lines.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     invalid = False
     for name, conns, r in results:
         s, bare, one = r["service"], r["bare"], r["one_rtt"]
@@ -377,12 +384,12 @@ def table(results, lines):
             mark = " **invalid**"
             invalid = True
         lines.append("| %s%s | %d | %.0f | %.2f | %.2f | %d | %.2f | %.2f | %.2f | %.2f | "
-                     "%.1f (%.1f, %.1f) | %.1f (%.1f) |" % (
+                     "%.1f (%.1f, %.1f) | %.1f (%.1f) | %.1f |" % (
                          name, mark, conns, s["rps"], s["p50"], s["p99"], s["non2xx"],
                          s["rps"] / bare["rps"], s["rps"] / one["rps"],
                          s["p99"] / bare["p99"], s["p99"] / one["p99"],
                          s["server_us"], bare["server_us"], one["server_us"],
-                         s["redis_us"], one["redis_us"]))
+                         s["redis_us"], one["redis_us"], s["per_call"]))
     return invalid
 
 
