@@ -19,6 +19,7 @@ struct call {
 	struct batch *owner;
 	struct call *next; /* in the batch's queue, until sent */
 	int n;
+	size_t held; /* room held on the link: its requests, and its WAIT */
 	struct waiter waiters[BATCH_MAX];
 	size_t offsets[BATCH_MAX * BATCH_EACH_MAX]; /* into text */
 	char *text;
@@ -111,7 +112,7 @@ send_call(struct batch *b, struct call *c)
 	enum redis_submit r = REDIS_SUBMIT_FULL;
 
 	/* The call counts them from here until its reply is read. */
-	redis_link_release(b->link, (size_t)c->n);
+	redis_link_release(b->link, c->held);
 	if (args != NULL) {
 		for (int i = 0; i < b->shape.nshared; i++)
 			*p++ = b->shape.shared_keys[i];
@@ -155,10 +156,12 @@ on_flush(evutil_socket_t fd, short what, void *arg)
 		b->first = c->next;
 		if (b->first == NULL)
 			b->last = NULL;
-		if (c->n > 0)
+		if (c->n > 0) {
 			send_call(b, c);
-		else
-			call_free(c); /* its one request could not be copied */
+		} else { /* its one request could not be copied */
+			redis_link_release(b->link, c->held);
+			call_free(c);
+		}
 	}
 }
 
@@ -182,15 +185,12 @@ append(struct call *c, const char *s)
 	return true;
 }
 
-/* Room in the call being filled for one more request, or a new call. */
+/* A new call at the end of the queue. */
 static struct call *
-call_with_room(struct batch *b)
+call_new(struct batch *b)
 {
-	struct call *c = b->last;
+	struct call *c = calloc(1, sizeof(*c));
 
-	if (c != NULL && c->n < BATCH_MAX)
-		return c;
-	c = calloc(1, sizeof(*c));
 	if (c == NULL)
 		return NULL;
 	c->owner = b;
@@ -207,23 +207,27 @@ batch_add(struct batch *b, const char *const *keys_args, redis_reply_fn fn,
           void *arg)
 {
 	int each = b->shape.keys_each + b->shape.args_each;
-	enum redis_submit r = redis_link_reserve(b->link);
-	struct call *c;
+	struct call *c = b->last;
+	bool fresh = c == NULL || c->n == BATCH_MAX;
+	/* A new call followed by WAIT holds its room too. */
+	size_t need = fresh && b->shape.min_replicas > 0 ? 2 : 1;
+	enum redis_submit r = redis_link_reserve(b->link, need);
 	size_t first, len;
 
 	if (r != REDIS_SUBMIT_OK)
 		return r;
-	c = call_with_room(b);
-	if (c == NULL) {
-		redis_link_release(b->link, 1);
+	if (fresh && (c = call_new(b)) == NULL) {
+		redis_link_release(b->link, need);
 		return REDIS_SUBMIT_FULL;
 	}
+	c->held += need;
 	first = (size_t)c->n * (size_t)each;
 	len = c->len;
 	for (int k = 0; k < each; k++) {
 		c->offsets[first + (size_t)k] = c->len;
 		if (!append(c, keys_args[k])) {
 			c->len = len;
+			c->held--;
 			redis_link_release(b->link, 1);
 			return REDIS_SUBMIT_FULL;
 		}

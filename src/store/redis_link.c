@@ -49,7 +49,8 @@ struct conn_load {
 	size_t pending;   /* requests still waiting for their answer */
 	size_t in_flight; /* commands sent and not yet replied to, including
 	                     those whose caller had its deadline */
-	size_t riders;    /* requests those commands carry beyond one each */
+	size_t riders;    /* requests those commands carry beyond one each,
+	                     until the command's own reply is read */
 };
 
 /*
@@ -148,7 +149,8 @@ struct redis_op {
 	int replies_due;  /* hiredis callbacks still to come: 1, or 2 with
 	                     a WAIT */
 	int min_replicas; /* > 0: the command is followed by WAIT */
-	size_t riders;    /* requests it carries beyond one (batch.h) */
+	size_t requests;  /* it carries (batch.h): 1 for most */
+	bool riders_read; /* its reply read: the riders no longer count */
 	redisReply *held; /* the command's reply, until WAIT's comes */
 	bool wait_unsent; /* hiredis refused the WAIT (out of memory) */
 };
@@ -803,7 +805,7 @@ op_answer(struct redis_op *op, enum redis_outcome outcome,
 	event_del(&op->deadline);
 	load = op_load(link, op->connection, &old);
 	if (load != NULL)
-		load->pending -= 1 + op->riders;
+		load->pending -= op->requests;
 	op->fn(op->arg, outcome, reply);
 	if (old != NULL && old->load.pending == 0)
 		lingering_end(link, old);
@@ -906,9 +908,12 @@ on_op_reply(redisAsyncContext *ac, void *r, void *privdata)
 
 	if (load != NULL) {
 		load->in_flight--;
-		if (last)
-			load->riders -= op->riders;
+		/* The command's own reply comes first, before WAIT's: its
+		 * requests are done in Redis. */
+		if (!op->riders_read)
+			load->riders -= op->requests - 1;
 	}
+	op->riders_read = true;
 	if (reply == NULL) {
 		op_answer(op, REDIS_LINK_LOST, NULL);
 		if (op == link->watched)
@@ -1007,7 +1012,7 @@ submit(struct redis_link *link, redis_reply_fn fn, void *arg, const char *wire,
 	op->fn = fn;
 	op->arg = arg;
 	op->min_replicas = min_replicas;
-	op->riders = requests - 1;
+	op->requests = requests;
 	op->start_us = clock_monotonic_us();
 	if (redisAsyncFormattedCommand(link->ac, on_op_reply, op, wire, len) !=
 	    REDIS_OK) {
@@ -1035,7 +1040,7 @@ submit(struct redis_link *link, redis_reply_fn fn, void *arg, const char *wire,
 			set_timer_ms(link->stall_timer, link->stall_ms);
 	}
 	link->load.in_flight += (size_t)op->replies_due;
-	link->load.riders += op->riders;
+	link->load.riders += requests - 1;
 	evtimer_assign(&op->deadline, link->base, on_op_deadline, op);
 	evtimer_add(&op->deadline, link->command_timeout);
 	return REDIS_SUBMIT_OK;
@@ -1050,13 +1055,13 @@ redis_link_submit_wire_replicated(struct redis_link *link, redis_reply_fn fn,
 }
 
 enum redis_submit
-redis_link_reserve(struct redis_link *link)
+redis_link_reserve(struct redis_link *link, size_t requests)
 {
 	if (link->state != LINK_UP || link->ac == NULL)
 		return REDIS_SUBMIT_DOWN;
-	if (link_in_flight(link) + 1 > link->max_pending)
+	if (link_in_flight(link) + requests > link->max_pending)
 		return REDIS_SUBMIT_FULL;
-	link->reserved++;
+	link->reserved += requests;
 	return REDIS_SUBMIT_OK;
 }
 

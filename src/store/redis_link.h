@@ -135,7 +135,8 @@ enum redis_submit redis_link_submit(struct redis_link *link, redis_reply_fn fn,
  * command is REDIS_ERROR_REPLY at once.  It counts as two commands
  * against max_pending.  With min_replicas 0 it is a plain command.
  * requests is how many requests the command carries (a batch, batch.h):
- * it counts as that many against max_pending until its reply is read.
+ * it counts as that many against max_pending until its own reply is
+ * read.
  */
 enum redis_submit
 redis_link_submit_wire_replicated(struct redis_link *link, redis_reply_fn fn,
@@ -143,11 +144,11 @@ redis_link_submit_wire_replicated(struct redis_link *link, redis_reply_fn fn,
                                   int min_replicas, size_t requests)
     __attribute__((warn_unused_result));
 
-/* Holds room for one request to be sent later in a batch (batch.h):
- * REDIS_SUBMIT_DOWN or REDIS_SUBMIT_FULL as a submit would answer, else
- * the room is held until redis_link_release() gives it back, right before
- * the batch is submitted. */
-enum redis_submit redis_link_reserve(struct redis_link *link)
+/* Holds room for requests to be sent later in a batch (batch.h), a WAIT
+ * counted as one: REDIS_SUBMIT_DOWN or REDIS_SUBMIT_FULL as a submit
+ * would answer, else the room is held until redis_link_release() gives it
+ * back, right before the batch is submitted. */
+enum redis_submit redis_link_reserve(struct redis_link *link, size_t requests)
     __attribute__((warn_unused_result));
 void redis_link_release(struct redis_link *link, size_t requests);
 

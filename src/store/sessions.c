@@ -185,9 +185,10 @@
  * Retiring on time: Redis expires a key once its clock in milliseconds is
  * past the key's "when" (now > when), where SETEX set when to mstime() +
  * ttl, mstime() being TIME rounded down to the millisecond.  The score is
- * TIME read after the SETEX, rounded down the same way, plus the ttl: never
- * before the key's when, and microseconds after it.  A second is retired
- * when TIME is past its score, so as soon as Redis has expired its keys.
+ * TIME read after the call's SETEXs, rounded down the same way, plus the
+ * ttl: never before the key's when, and microseconds after it.  A second
+ * is retired when TIME is past its score, so as soon as Redis has expired
+ * its keys.
  * (A whole-second score from an older version retires within that second.)
  *
  * Only records in the service's own layout are counted: a create counts
@@ -307,17 +308,6 @@
 	"  if used ~= 0 then redis.call('HINCRBY', counts, 'used', used) "     \
 	"end\n"                                                                \
 	"end\n"                                                                \
-	"-- Runs f, the counting of writes already made: a counter that is\n"  \
-	"-- broken (a key of another type, a field that is no integer) must\n" \
-	"-- not turn what was written into errors.\n"                          \
-	"local function keep_counts(f)\n"                                      \
-	"  local ok, err = pcall(f)\n"                                         \
-	"  if not ok then\n"                                                   \
-	"    redis.log(redis.LOG_WARNING, 'iframe-auth: counters not '\n"      \
-	"              .. 'updated: ' .. tostring(type(err) == 'table' and\n"  \
-	"              err.err or err))\n"                                     \
-	"  end\n"                                                              \
-	"end\n"                                                                \
 	"local function count_change(counts, sec, dlive, dused, now)\n"        \
 	"  count_changes(counts, {[sec] = {dlive, dused}}, now)\n"             \
 	"end\n"                                                                \
@@ -350,7 +340,7 @@
  * read and the expiry set and counters updated once for the call. */
 static const char create_shebang[] = "#!lua\n";
 static const char create_lua[] =
-    "local function create_one(key, a, now, made)\n"
+    "local function create_one(key, a, made)\n"
     "  local cap = tonumber(ARGV[a + 3])\n"
     "  if cap > 0 and made.live >= cap then return 0 end\n"
     "  local record = ARGV[a + 1]\n"
@@ -361,34 +351,37 @@ static const char create_lua[] =
     ".. '}'\n"
     "  end\n"
     "  redis.call('SETEX', key, ARGV[a + 2], record)\n"
-    "  local sec, at = ARGV[a + 4], now + tonumber(ARGV[a + 2]) * 1000\n"
-    "  made.at[sec] = math.max(made.at[sec] or 0, at)\n"
+    "  local sec, ttl = ARGV[a + 4], tonumber(ARGV[a + 2])\n"
+    "  made.ttl[sec] = math.max(made.ttl[sec] or 0, ttl)\n"
     "  made.changes[sec] = {(made.changes[sec] or {0})[1] + 1, 0}\n"
     "  made.live, made.count = made.live + 1, made.count + 1\n"
     "  return 1\n"
     "end\n"
     "local live, _, nxt = retire(KEYS[2], KEYS[3])\n"
-    "local now = now_ms()\n"
-    "local made = {live = live, count = 0, at = {}, changes = {}}\n"
+    "local made = {live = live, count = 0, ttl = {}, changes = {}}\n"
     "local out = each_request(#KEYS - 3, function(i)\n"
-    "  return create_one(KEYS[3 + i], 5 * (i - 1), now, made)\n"
+    "  return create_one(KEYS[3 + i], 5 * (i - 1), made)\n"
     "end)\n"
-    "keep_counts(function()\n"
-    "  if made.count == 0 then return end\n"
-    "  local zadd, first = {}, nil\n"
-    "  for sec, at in pairs(made.at) do\n"
-    "    zadd[#zadd + 1] = score(at)\n"
-    "    zadd[#zadd + 1] = sec\n"
-    "    redis.call('HSETNX', KEYS[3], sec, 0)\n"
-    "    first = math.min(first or at, at)\n"
-    "  end\n"
-    "  redis.call('ZADD', KEYS[2], 'GT', unpack(zadd))\n"
-    "  count_changes(KEYS[3], made.changes, now)\n"
-    "  if not nxt or tonumber(score(first)) < nxt then\n"
-    "    redis.call('HSET', KEYS[3], 'next', score(first))\n"
-    "  end\n"
-    "  redis.call('HINCRBY', KEYS[1], 'total_created', made.count)\n"
-    "end)\n"
+    "if made.count == 0 then return out end\n"
+    "-- Counted with the sessions, unguarded: a broken counter fails the\n"
+    "-- creations, as it would each alone, rather than let MAX_SESSIONS go\n"
+    "-- uncounted.  The clock is read after the writes, so that no key\n"
+    "-- outlives its second's score.\n"
+    "local now = now_ms()\n"
+    "local zadd, first = {}, nil\n"
+    "for sec, ttl in pairs(made.ttl) do\n"
+    "  local at = now + ttl * 1000\n"
+    "  zadd[#zadd + 1] = score(at)\n"
+    "  zadd[#zadd + 1] = sec\n"
+    "  redis.call('HSETNX', KEYS[3], sec, 0)\n"
+    "  first = math.min(first or at, at)\n"
+    "end\n"
+    "redis.call('ZADD', KEYS[2], 'GT', unpack(zadd))\n"
+    "count_changes(KEYS[3], made.changes, now)\n"
+    "if not nxt or tonumber(score(first)) < nxt then\n"
+    "  redis.call('HSET', KEYS[3], 'next', score(first))\n"
+    "end\n"
+    "redis.call('HINCRBY', KEYS[1], 'total_created', made.count)\n"
     "return out\n";
 
 /* Validations of one event-loop turn, in one call (batch.h).  KEYS:
@@ -539,12 +532,18 @@ static const char validate_lua[] =
     "  return validate_one(keys[i], KEYS[2 + 2 * i], v, 6 * (i - 1), now,\n"
     "                      done)\n"
     "end)\n"
-    "keep_counts(function()\n"
+    "-- The counters of validations already made: one that is broken (a\n"
+    "-- field that is no integer) must not turn them into errors.\n"
+    "local ok, err = pcall(function()\n"
     "  if done.total > 0 then\n"
     "    redis.call('HINCRBY', KEYS[1], 'total_used', done.total)\n"
     "  end\n"
     "  count_changes(KEYS[2], done.used, now)\n"
     "end)\n"
+    "if not ok then\n"
+    "  redis.log(redis.LOG_WARNING, 'iframe-auth: counters not updated: ' ..\n"
+    "            tostring(type(err) == 'table' and err.err or err))\n"
+    "end\n"
     "return out\n";
 
 /* KEYS: session.  ARGV: "1" to set iframe_opened, "0" to only read.

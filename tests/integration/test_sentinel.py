@@ -22,7 +22,8 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import (RedisClient, RespError, SANITIZER_MARKS,  # noqa: E402
-                     Service, _die_with_parent, free_port, wait_until)
+                     Service, _die_with_parent, free_port, one_turn,
+                     wait_until)
 
 MASTER = "mymaster"
 SENTINEL_PASSWORD = "sentinel-pass-Xy9"
@@ -619,6 +620,24 @@ class SentinelTest(unittest.TestCase):
         self.assertIn("iframe_auth_redis_wait_replicas 1", self.metrics(svc))
 
     # --- a demoted primary ---------------------------------------------
+
+    def test_05_a_batch_at_the_pending_cap_counts_its_wait(self):
+        """REDIS_MAX_PENDING 16 with REDIS_MIN_REPLICAS 1: of 16
+        validations read in one turn, 15 go in one call with its WAIT
+        (16 in all) and one is turned away alone, its session unused."""
+        svc = self.service({"REDIS_MIN_REPLICAS": "1",
+                            "REDIS_MAX_PENDING": "16"})
+        sids = [self.create(svc)[1] for _ in range(16)]
+        self.assertEqual(self.topo.master().call("WAIT", "1", "5000"), 1)
+        answers = one_turn(svc, [
+            b"POST /auth/validate-session?session_id=%s HTTP/1.1\r\n"
+            b"Host: x\r\nAuthorization: Bearer %s\r\nContent-Length: 0\r\n\r\n"
+            % (sid.encode(), API_KEY.encode()) for sid in sids])
+        self.assertEqual(sorted(status for status, _ in answers), [200] * 15 + [503],
+                         answers)
+        for sid, (status, _) in zip(sids, answers):
+            record = self.topo.master().call("GET", "auth_session:" + sid)
+            self.assertIn('"used":%s' % ("true" if status == 200 else "false"), record)
 
     def test_06_demoted_primary_readonly_moves_the_link(self):
         svc = self.service()

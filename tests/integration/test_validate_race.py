@@ -319,6 +319,19 @@ class ValidateRace(ServiceTest):
         self.assertEqual([status for status, _ in answers], [200] * 3, answers)
         self.assertEqual([sid for sid in sids if not self.used(sid)], [])
 
+    def test_a_broken_counter_fails_creations_and_keeps_the_cap(self):
+        # A count that is no integer cannot be kept: creations fail as
+        # each would alone, rather than go uncounted past MAX_SESSIONS.
+        svc = self.service({"MAX_SESSIONS": "3"})
+        self.assertTrue(self.wait_healthy(svc))
+        for _ in range(3):
+            self.assertEqual(svc.request("POST", "/auth/create-session").status, 200)
+        self.db.call("HSET", "auth_sessions_count", "live", "1.5")
+        statuses = [svc.request("POST", "/auth/create-session").status for _ in range(3)]
+        self.assertNotIn(200, statuses)
+        self.db.call("HSET", "auth_sessions_count", "live", "3")
+        self.assertEqual(svc.request("POST", "/auth/create-session").status, 429)
+
     def check_one_turn(self, rng):
         fresh = self.create_sessions(rng.randint(0, 20))
         raced = {sid: rng.randint(2, 4) for sid in self.create_sessions(rng.randint(0, 3))}
