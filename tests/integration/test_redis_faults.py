@@ -318,16 +318,16 @@ class RedisFaults(ServiceTest):
         self.assertTrue(self.wait_healthy(svc, 5))
 
     def test_pending_cap_counts_each_batched_validation_until_its_reply(self):
-        # Redis busy for 0.95 s: eight validations wait on it and get 503
+        # Redis busy for 1.5 s: eight validations wait on it and get 503
         # at their 0.5 s deadline, and still count against the cap of
-        # eight until Redis answers (the link would drop for silence only
-        # at 1 s); eight more sent meanwhile are turned away at once, not
-        # queued behind them.
+        # eight until Redis answers; eight more sent meanwhile are turned
+        # away at once, not queued behind them (from 1 s, when the link
+        # drops for silence, because it is down).
         svc = self.service({"REDIS_TIMEOUT_MS": "500", "REDIS_MAX_PENDING": "8"})
         self.assertTrue(self.wait_healthy(svc))
         sids = [svc.request("POST", "/auth/create-session").json()["session_id"]
                 for _ in range(16)]
-        db = self.make_redis_busy(0.95)
+        db = self.make_redis_busy(1.5)
         first = [socket.create_connection(("127.0.0.1", svc.port), timeout=5)
                  for _ in range(8)]
         for sid, s in zip(sids[:8], first):

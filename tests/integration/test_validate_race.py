@@ -249,18 +249,18 @@ class ValidateRace(ServiceTest):
             self.check_one_turn(rng)
 
     def test_a_long_call_holds_each_validation_to_its_own_deadline(self):
-        # Sixty-four records of another writer, 128 KiB each, read the
+        # Sixty-four records of another writer, 256 KiB each, read the
         # general way: one call takes longer than the whole deadline.  Each
         # validation is still refused once Redis's clock is past its limit,
         # so the call ends in time and no 503 hides a used session.
-        svc = self.service({"REDIS_TIMEOUT_MS": "100"})
+        svc = self.service({"REDIS_TIMEOUT_MS": "200"})
         self.assertTrue(self.wait_healthy(svc))
         sids = []
         for _ in range(64):
             r = svc.request("POST", "/auth/create-session")
             self.assertEqual(r.status, 200, r.body)
             sids.append(r.json()["session_id"])
-        pad = "x" * 131072
+        pad = "x" * 262144
         for sid in sids:
             self.db.call("SET", "auth_session:" + sid, json.dumps({
                 "session_id": sid, "metadata": {"pad": pad}, "used": False,
