@@ -45,9 +45,17 @@ def one_turn(svc, requests):
     """Sends each raw request on its own connection while the service is
     stopped, so that its loop reads all of them in one turn; returns the
     (status, body) of each, the body decoded from JSON."""
+    def open_connections():
+        for line in svc.get("/metrics").body.decode().splitlines():
+            if line.startswith("iframe_auth_open_connections "):
+                return int(float(line.split()[1]))
+        return 0
+    before = open_connections()  # its own connection among them
     socks = [socket.create_connection(("127.0.0.1", svc.port), timeout=10)
              for _ in requests]
-    time.sleep(0.3)  # every connection accepted
+    # Every connection accepted, or one accepted after the stop would be
+    # read a turn later.
+    wait_until(lambda: open_connections() >= before + len(requests), 5)
     svc.proc.send_signal(signal.SIGSTOP)
     try:
         for request, s in zip(requests, socks):

@@ -294,10 +294,18 @@ class ValidateRace(ServiceTest):
             b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
             % (len(body), body) for body in bodies])
         calls = script_calls(self.db, "auth_stats", "auth_sessions_expiry")
-        self.assertEqual([n - 3 for n in calls], [12], calls)
+        self.assertEqual(sum(n - 3 for n in calls), 12, calls)
+        self.assertLessEqual(len(calls), 2, calls)
         statuses = [status for status, _ in answers]
-        self.assertEqual(statuses, [200] * 3 + [503, 200, 503] + [200] * 2 +
-                         [429] * 4, answers)
+        if len(calls) == 1:
+            # In the order read, which is the order sent.
+            self.assertEqual(statuses, [200] * 3 + [503, 200, 503] + [200] * 2 +
+                             [429] * 4, answers)
+        # A broken one meets the cap first when it comes after it.
+        self.assertIn(statuses[3], (503, 429))
+        self.assertIn(statuses[5], (503, 429))
+        others = [st for i, st in enumerate(statuses) if i not in (3, 5)]
+        self.assertEqual(sorted(others), [200] * 6 + [429] * 4)
         for status, body in answers:
             if status == 200:
                 self.assertIn('"used":false', self.db.call(
