@@ -16,7 +16,6 @@ struct waiter {
 /* One call of the script: the requests it carries, and until it is sent
  * their keys and arguments, each string copied into text. */
 struct call {
-	struct batch *owner;
 	struct call *next; /* in the batch's queue, until sent */
 	int n;
 	size_t held; /* room held on the link: its requests, and its WAIT */
@@ -63,8 +62,6 @@ batch_create(struct event_base *base, struct redis_link *link,
 static void
 call_free(struct call *c)
 {
-	if (c == NULL)
-		return;
 	free(c->text);
 	free(c);
 }
@@ -193,7 +190,6 @@ call_new(struct batch *b)
 
 	if (c == NULL)
 		return NULL;
-	c->owner = b;
 	if (b->last != NULL)
 		b->last->next = c;
 	else

@@ -393,6 +393,18 @@ class ServiceTest(unittest.TestCase):
             svc.start(**kw)
         return svc
 
+    def healthy_service(self, env=None):
+        """A service started and answering with its Redis link up."""
+        svc = self.service(env)
+        self.assertTrue(self.wait_healthy(svc))
+        return svc
+
+    def redis_client(self):
+        """A client of the test's Redis, closed at the end of the test."""
+        db = self.redis.client()
+        self.addCleanup(db.close)
+        return db
+
     def wait_healthy(self, svc, timeout=5):
         def ok():
             try:

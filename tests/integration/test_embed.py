@@ -33,13 +33,8 @@ class EmbedTest(ServiceTest):
 
     def setUp(self):
         super().setUp()
-        self.svc = self.service(self.env)
-        self.assertTrue(self.wait_healthy(self.svc))
-        self.db = self.redis.client()
-
-    def tearDown(self):
-        self.db.close()
-        super().tearDown()
+        self.svc = self.healthy_service(self.env)
+        self.db = self.redis_client()
 
     def create(self, body=None):
         r = self.svc.request("POST", "/auth/create-session",

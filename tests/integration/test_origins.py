@@ -35,13 +35,8 @@ class OriginTest(ServiceTest):
                "PUBLIC_BASE_URL": "http://auth.example:8000",
                "REDIS_TIMEOUT_MS": str(TIMEOUT_MS)}
         env.update(self.env)
-        self.svc = self.service(env)
-        self.assertTrue(self.wait_healthy(self.svc))
-        self.db = self.redis.client()
-
-    def tearDown(self):
-        self.db.close()
-        super().tearDown()
+        self.svc = self.healthy_service(env)
+        self.db = self.redis_client()
 
     def create(self, body=None, status=200):
         r = self.svc.request("POST", "/auth/create-session",

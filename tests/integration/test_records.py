@@ -54,13 +54,8 @@ class RecordTest(ServiceTest):
 
     def setUp(self):
         super().setUp()
-        self.svc = self.service(self.env)
-        self.assertTrue(self.wait_healthy(self.svc))
-        self.db = self.redis.client()
-
-    def tearDown(self):
-        self.db.close()
-        super().tearDown()
+        self.svc = self.healthy_service(self.env)
+        self.db = self.redis_client()
 
     def put(self, value, sid=None, ttl=600):
         sid = sid or str(uuid.uuid4())

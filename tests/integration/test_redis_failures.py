@@ -32,13 +32,8 @@ def metric(svc, name):
 class RealRedisFailures(ServiceTest):
     def setUp(self):
         super().setUp()
-        self.svc = self.service({"REDIS_TIMEOUT_MS": str(TIMEOUT_MS)})
-        self.assertTrue(self.wait_healthy(self.svc))
-        self.db = self.redis.client()
-
-    def tearDown(self):
-        self.db.close()
-        super().tearDown()
+        self.svc = self.healthy_service({"REDIS_TIMEOUT_MS": str(TIMEOUT_MS)})
+        self.db = self.redis_client()
 
     def timed(self, method, path, body=None):
         started = time.monotonic()

@@ -24,13 +24,8 @@ class SessionTest(ServiceTest):
 
     def setUp(self):
         super().setUp()
-        self.svc = self.service(self.env)
-        self.assertTrue(self.wait_healthy(self.svc))
-        self.db = self.redis.client()
-
-    def tearDown(self):
-        self.db.close()
-        super().tearDown()
+        self.svc = self.healthy_service(self.env)
+        self.db = self.redis_client()
 
     def create(self, body=None, headers=None, status=200):
         data = json.dumps(body) if isinstance(body, dict) else body

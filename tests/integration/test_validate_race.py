@@ -37,13 +37,8 @@ class Outcome:
 class ValidateRace(ServiceTest):
     def setUp(self):
         super().setUp()
-        self.svc = self.service({"REDIS_TIMEOUT_MS": str(TIMEOUT_MS)})
-        self.assertTrue(self.wait_healthy(self.svc))
-        self.db = self.redis.client()
-
-    def tearDown(self):
-        self.db.close()
-        super().tearDown()
+        self.svc = self.healthy_service({"REDIS_TIMEOUT_MS": str(TIMEOUT_MS)})
+        self.db = self.redis_client()
 
     def create_sessions(self, count):
         sids = []
@@ -253,8 +248,7 @@ class ValidateRace(ServiceTest):
         # general way: one call takes longer than the whole deadline.  Each
         # validation is still refused once Redis's clock is past its limit,
         # so the call ends in time and no 503 hides a used session.
-        svc = self.service({"REDIS_TIMEOUT_MS": "200"})
-        self.assertTrue(self.wait_healthy(svc))
+        svc = self.healthy_service({"REDIS_TIMEOUT_MS": "200"})
         sids = []
         for _ in range(64):
             r = svc.request("POST", "/auth/create-session")
@@ -281,8 +275,7 @@ class ValidateRace(ServiceTest):
         # (two with a user whose revoke-all key is of the wrong type, an
         # error inside Redis for each of them alone), the first 6 others
         # in the order read are written and the rest meet the cap.
-        svc = self.service({"MAX_SESSIONS": "10"})
-        self.assertTrue(self.wait_healthy(svc))
+        svc = self.healthy_service({"MAX_SESSIONS": "10"})
         for _ in range(4):
             self.assertEqual(svc.request("POST", "/auth/create-session").status, 200)
         self.db.call("HSET", "auth_user_gen:broken", "a", "1")
@@ -330,8 +323,7 @@ class ValidateRace(ServiceTest):
     def test_a_broken_counter_fails_creations_and_keeps_the_cap(self):
         # A count that is no integer cannot be kept: creations fail as
         # each would alone, rather than go uncounted past MAX_SESSIONS.
-        svc = self.service({"MAX_SESSIONS": "3"})
-        self.assertTrue(self.wait_healthy(svc))
+        svc = self.healthy_service({"MAX_SESSIONS": "3"})
         for _ in range(3):
             self.assertEqual(svc.request("POST", "/auth/create-session").status, 200)
         self.db.call("HSET", "auth_sessions_count", "live", "1.5")
