@@ -58,8 +58,16 @@ def one_turn(svc, requests):
     wait_until(lambda: open_connections() >= before + len(requests), 5)
     svc.proc.send_signal(signal.SIGSTOP)
     try:
+        # kill() returns before a running process stops: one still
+        # finishing its turn could see the first requests without the rest.
+        wait_until(lambda: process_state(svc.proc.pid) == "T", 5)
         for request, s in zip(requests, socks):
             s.sendall(request)
+        # Loopback delivery may be left to a softirq: wait until every byte
+        # is queued on the service's side.
+        ports = {s.getsockname()[1] for s in socks}
+        wait_until(lambda: bytes_queued_to(svc.port, ports) ==
+                   sum(len(r) for r in requests), 5)
     finally:
         svc.proc.send_signal(signal.SIGCONT)
     answers = []
@@ -69,6 +77,27 @@ def one_turn(svc, requests):
         answers.append((r.status, json.loads(r.read())))
         s.close()
     return answers
+
+
+def process_state(pid):
+    """The one-letter state of a process, from /proc: "T" once stopped."""
+    with open("/proc/%d/stat" % pid) as f:
+        return f.read().rsplit(")", 1)[1].split()[0]
+
+
+def bytes_queued_to(local_port, remote_ports):
+    """Bytes waiting to be read on the TCP sockets bound to local_port
+    whose peers are remote_ports (IPv4 loopback, from /proc/net/tcp)."""
+    total = 0
+    with open("/proc/net/tcp") as f:
+        next(f)
+        for line in f:
+            fields = line.split()
+            local, remote = fields[1], fields[2]
+            if (int(local.split(":")[1], 16) == local_port and
+                    int(remote.split(":")[1], 16) in remote_ports):
+                total += int(fields[4].split(":")[1], 16)
+    return total
 
 
 def script_calls(db, *first_keys):
