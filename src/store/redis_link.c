@@ -989,10 +989,11 @@ link_in_flight(const struct redis_link *link)
 	return n;
 }
 
-/* Sends wire, followed by WAIT when min_replicas > 0, as one op. */
+/* Sends wire, followed by WAIT when min_replicas > 0, as one op; past
+ * max_pending only when its requests were admitted before. */
 static enum redis_submit
 submit(struct redis_link *link, redis_reply_fn fn, void *arg, const char *wire,
-       size_t len, int min_replicas, size_t requests)
+       size_t len, int min_replicas, size_t requests, bool admitted)
 {
 	const char *wait[] = {"WAIT", NULL, link->wait_timeout};
 	char replicas[16];
@@ -1001,8 +1002,8 @@ submit(struct redis_link *link, redis_reply_fn fn, void *arg, const char *wire,
 
 	if (link->state != LINK_UP || link->ac == NULL)
 		return REDIS_SUBMIT_DOWN;
-	if (link_in_flight(link) + (size_t)replies + requests - 1 >
-	    link->max_pending)
+	if (!admitted && link_in_flight(link) + (size_t)replies + requests - 1 >
+	                     link->max_pending)
 		return REDIS_SUBMIT_FULL;
 	op = calloc(1, sizeof(*op));
 	if (op == NULL)
@@ -1051,7 +1052,15 @@ redis_link_submit_wire_replicated(struct redis_link *link, redis_reply_fn fn,
                                   void *arg, const char *wire, size_t len,
                                   int min_replicas, size_t requests)
 {
-	return submit(link, fn, arg, wire, len, min_replicas, requests);
+	return submit(link, fn, arg, wire, len, min_replicas, requests, false);
+}
+
+enum redis_submit
+redis_link_resend_wire_replicated(struct redis_link *link, redis_reply_fn fn,
+                                  void *arg, const char *wire, size_t len,
+                                  int min_replicas, size_t requests)
+{
+	return submit(link, fn, arg, wire, len, min_replicas, requests, true);
 }
 
 enum redis_submit
@@ -1082,7 +1091,7 @@ redis_link_submit_replicated(struct redis_link *link, redis_reply_fn fn,
 
 	if (len < 0)
 		return REDIS_SUBMIT_FULL;
-	r = submit(link, fn, arg, wire, (size_t)len, min_replicas, 1);
+	r = submit(link, fn, arg, wire, (size_t)len, min_replicas, 1, false);
 	redisFreeCommand(wire);
 	return r;
 }

@@ -144,6 +144,16 @@ redis_link_submit_wire_replicated(struct redis_link *link, redis_reply_fn fn,
                                   int min_replicas, size_t requests)
     __attribute__((warn_unused_result));
 
+/* The same for requests already admitted, sent again after an error
+ * reply (NOSCRIPT): max_pending does not turn them away, so that a
+ * request, once admitted, is never refused for room.  They are over
+ * the cap by at most the first send's WAIT, until it answers. */
+enum redis_submit
+redis_link_resend_wire_replicated(struct redis_link *link, redis_reply_fn fn,
+                                  void *arg, const char *wire, size_t len,
+                                  int min_replicas, size_t requests)
+    __attribute__((warn_unused_result));
+
 /* Holds room for requests to be sent later in a batch (batch.h), a WAIT
  * counted as one: REDIS_SUBMIT_DOWN or REDIS_SUBMIT_FULL as a submit
  * would answer, else the room is held until redis_link_release() gives it

@@ -116,7 +116,7 @@ on_script_reply(void *arg, enum redis_outcome outcome, const redisReply *reply)
 			p += tail_len;
 			/* Once: a NOSCRIPT to EVAL is the answer. */
 			c->resent = true;
-			r = redis_link_submit_wire_replicated(
+			r = redis_link_resend_wire_replicated(
 			    c->link, on_script_reply, c, wire,
 			    (size_t)(p - wire), c->min_replicas, c->requests);
 			free(wire);
