@@ -989,11 +989,12 @@ link_in_flight(const struct redis_link *link)
 	return n;
 }
 
-/* Sends wire, followed by WAIT when min_replicas > 0, as one op; past
- * max_pending only when its requests were admitted before. */
+/* Sends wire, followed by WAIT when min_replicas > 0, as one op.  A
+ * resend of requests admitted at admitted_us (0 for new ones) is not
+ * held to max_pending and keeps their deadline. */
 static enum redis_submit
 submit(struct redis_link *link, redis_reply_fn fn, void *arg, const char *wire,
-       size_t len, int min_replicas, size_t requests, bool admitted)
+       size_t len, int min_replicas, size_t requests, uint64_t admitted_us)
 {
 	const char *wait[] = {"WAIT", NULL, link->wait_timeout};
 	char replicas[16];
@@ -1002,8 +1003,9 @@ submit(struct redis_link *link, redis_reply_fn fn, void *arg, const char *wire,
 
 	if (link->state != LINK_UP || link->ac == NULL)
 		return REDIS_SUBMIT_DOWN;
-	if (!admitted && link_in_flight(link) + (size_t)replies + requests - 1 >
-	                     link->max_pending)
+	if (admitted_us == 0 &&
+	    link_in_flight(link) + (size_t)replies + requests - 1 >
+	        link->max_pending)
 		return REDIS_SUBMIT_FULL;
 	op = calloc(1, sizeof(*op));
 	if (op == NULL)
@@ -1014,7 +1016,7 @@ submit(struct redis_link *link, redis_reply_fn fn, void *arg, const char *wire,
 	op->arg = arg;
 	op->min_replicas = min_replicas;
 	op->requests = requests;
-	op->start_us = clock_monotonic_us();
+	op->start_us = admitted_us != 0 ? admitted_us : clock_monotonic_us();
 	if (redisAsyncFormattedCommand(link->ac, on_op_reply, op, wire, len) !=
 	    REDIS_OK) {
 		free(op);
@@ -1043,7 +1045,16 @@ submit(struct redis_link *link, redis_reply_fn fn, void *arg, const char *wire,
 	link->load.in_flight += (size_t)op->replies_due;
 	link->load.riders += requests - 1;
 	evtimer_assign(&op->deadline, link->base, on_op_deadline, op);
-	evtimer_add(&op->deadline, link->command_timeout);
+	if (admitted_us == 0) {
+		evtimer_add(&op->deadline, link->command_timeout);
+	} else {
+		uint64_t spent_ms = (clock_monotonic_us() - admitted_us) / 1000;
+
+		set_timer_ms(&op->deadline,
+		             spent_ms < (uint64_t)link->timeout_ms
+		                 ? link->timeout_ms - (int)spent_ms
+		                 : 0);
+	}
 	return REDIS_SUBMIT_OK;
 }
 
@@ -1052,15 +1063,17 @@ redis_link_submit_wire_replicated(struct redis_link *link, redis_reply_fn fn,
                                   void *arg, const char *wire, size_t len,
                                   int min_replicas, size_t requests)
 {
-	return submit(link, fn, arg, wire, len, min_replicas, requests, false);
+	return submit(link, fn, arg, wire, len, min_replicas, requests, 0);
 }
 
 enum redis_submit
 redis_link_resend_wire_replicated(struct redis_link *link, redis_reply_fn fn,
                                   void *arg, const char *wire, size_t len,
-                                  int min_replicas, size_t requests)
+                                  int min_replicas, size_t requests,
+                                  uint64_t first_sent_us)
 {
-	return submit(link, fn, arg, wire, len, min_replicas, requests, true);
+	return submit(link, fn, arg, wire, len, min_replicas, requests,
+	              first_sent_us);
 }
 
 enum redis_submit
@@ -1091,7 +1104,7 @@ redis_link_submit_replicated(struct redis_link *link, redis_reply_fn fn,
 
 	if (len < 0)
 		return REDIS_SUBMIT_FULL;
-	r = submit(link, fn, arg, wire, (size_t)len, min_replicas, 1, false);
+	r = submit(link, fn, arg, wire, (size_t)len, min_replicas, 1, 0);
 	redisFreeCommand(wire);
 	return r;
 }

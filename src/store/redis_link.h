@@ -145,13 +145,14 @@ redis_link_submit_wire_replicated(struct redis_link *link, redis_reply_fn fn,
     __attribute__((warn_unused_result));
 
 /* The same for requests already admitted, sent again after an error
- * reply (NOSCRIPT): max_pending does not turn them away, so that a
- * request, once admitted, is never refused for room.  They are over
- * the cap by at most the first send's WAIT, until it answers. */
-enum redis_submit
-redis_link_resend_wire_replicated(struct redis_link *link, redis_reply_fn fn,
-                                  void *arg, const char *wire, size_t len,
-                                  int min_replicas, size_t requests)
+ * reply to what was sent at first_sent_us (clock_monotonic_us(); NOSCRIPT):
+ * max_pending does not turn them away, so that a request, once admitted,
+ * is never refused for room (the cap is passed by the first send's WAIT
+ * until it answers, one per call), and the deadline stays the first
+ * send's, so that no caller waits longer for the resend. */
+enum redis_submit redis_link_resend_wire_replicated(
+    struct redis_link *link, redis_reply_fn fn, void *arg, const char *wire,
+    size_t len, int min_replicas, size_t requests, uint64_t first_sent_us)
     __attribute__((warn_unused_result));
 
 /* Holds room for requests to be sent later in a batch (batch.h), a WAIT

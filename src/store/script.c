@@ -5,6 +5,7 @@
 
 #include <hiredis/hiredis.h>
 
+#include "../clock.h"
 #include "../log.h"
 
 /*
@@ -21,6 +22,7 @@ struct script_call {
 	int min_replicas; /* WAIT behind it when > 0 */
 	size_t requests;  /* it carries (batch.h) */
 	bool resent;      /* sent again with EVAL after NOSCRIPT */
+	uint64_t sent_us; /* first sent (clock_monotonic_us()) */
 	size_t len;       /* of wire */
 	size_t tail; /* where numkeys, the keys and the args start in wire */
 	char wire[]; /* EVALSHA sha numkeys keys... args... */
@@ -118,7 +120,8 @@ on_script_reply(void *arg, enum redis_outcome outcome, const redisReply *reply)
 			c->resent = true;
 			r = redis_link_resend_wire_replicated(
 			    c->link, on_script_reply, c, wire,
-			    (size_t)(p - wire), c->min_replicas, c->requests);
+			    (size_t)(p - wire), c->min_replicas, c->requests,
+			    c->sent_us);
 			free(wire);
 		}
 		if (r == REDIS_SUBMIT_OK)
@@ -166,6 +169,7 @@ script_eval_replicated(struct redis_link *link, const struct script *s,
 	for (int i = 0; i < n; i++)
 		p = put_element(p, args[i], strlen(args[i]));
 	c->len = (size_t)(p - c->wire);
+	c->sent_us = clock_monotonic_us();
 	r = redis_link_submit_wire_replicated(link, on_script_reply, c, c->wire,
 	                                      c->len, min_replicas, requests);
 	if (r != REDIS_SUBMIT_OK)

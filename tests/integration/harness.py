@@ -55,19 +55,26 @@ def one_turn(svc, requests):
              for _ in requests]
     # Every connection accepted, or one accepted after the stop would be
     # read a turn later.
-    wait_until(lambda: open_connections() >= before + len(requests), 5)
+    if not wait_until(lambda: open_connections() >= before + len(requests),
+                      5):
+        raise RuntimeError("the service did not accept every connection")
     svc.proc.send_signal(signal.SIGSTOP)
     try:
         # kill() returns before a running process stops: one still
         # finishing its turn could see the first requests without the rest.
-        wait_until(lambda: process_state(svc.proc.pid) == "T", 5)
+        if not wait_until(lambda: process_state(svc.proc.pid) == "T", 5):
+            raise RuntimeError("the service did not stop: state %s"
+                               % process_state(svc.proc.pid))
         for request, s in zip(requests, socks):
             s.sendall(request)
         # Loopback delivery may be left to a softirq: wait until every byte
         # is queued on the service's side.
         ports = {s.getsockname()[1] for s in socks}
-        wait_until(lambda: bytes_queued_to(svc.port, ports) ==
-                   sum(len(r) for r in requests), 5)
+        sent = sum(len(r) for r in requests)
+        if not wait_until(lambda: bytes_queued_to(svc.port, ports) == sent,
+                          5):
+            raise RuntimeError("%d of %d bytes reached the service" %
+                               (bytes_queued_to(svc.port, ports), sent))
     finally:
         svc.proc.send_signal(signal.SIGCONT)
     answers = []
@@ -77,6 +84,25 @@ def one_turn(svc, requests):
         answers.append((r.status, json.loads(r.read())))
         s.close()
     return answers
+
+
+def listens(pid, port):
+    """Whether process pid has a TCP socket listening on port."""
+    try:
+        inodes = {os.readlink("/proc/%d/fd/%s" % (pid, fd))
+                  for fd in os.listdir("/proc/%d/fd" % pid)}
+    except OSError:  # it exited, or closed an fd while being listed
+        return False
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as f:
+            next(f)
+            for line in f:
+                fields = line.split()
+                if (fields[3] == "0A" and  # LISTEN
+                        int(fields[1].rsplit(":", 1)[1], 16) == port and
+                        "socket:[%s]" % fields[9] in inodes):
+                    return True
+    return False
 
 
 def process_state(pid):
@@ -205,31 +231,51 @@ class RedisServer:
         self.workdir = workdir
         self.password = password
         self.port = port or free_port()
+        # A port of its own choosing may change until it first starts.
+        self.port_chosen = port is None
         self.unix = os.path.join(workdir, "redis.sock")
         self.proc = None
 
-    def start(self):
+    def start(self, extra_args=()):
+        """Starts redis-server and waits until it answers; a parallel test
+        may take the free port first, and then another is tried."""
+        for _ in range(5):
+            self._spawn(extra_args)
+            if not wait_until(lambda: self.proc.poll() is not None or
+                              self._answers(), 10):
+                raise RuntimeError("redis-server did not start")
+            if self.proc.poll() is None:
+                self.port_chosen = False
+                return self
+            self.proc = None
+            if not self.port_chosen:
+                break
+            self.port = free_port()
+        raise RuntimeError("redis-server exited at start, port %d" % self.port)
+
+    def _answers(self):
+        """This process answers on the port, not another one's Redis."""
+        try:
+            c = self.client()
+            try:
+                info = c.call("INFO", "server")
+            finally:
+                c.close()
+        except (OSError, ConnectionError, RespError):
+            return False
+        return "process_id:%d\r\n" % self.proc.pid in info
+
+    def _spawn(self, extra_args):
         args = ["redis-server", "--port", str(self.port),
                 "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
                 "--dir", self.workdir, "--unixsocket", self.unix,
                 "--logfile", os.path.join(self.workdir, "redis.log")]
         if self.password:
             args += ["--requirepass", self.password]
+        args += list(extra_args)
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL,
                                      preexec_fn=_die_with_parent)
-
-        def answers():
-            try:
-                c = self.client()
-                ok = c.call("PING") == "PONG"
-                c.close()
-                return ok
-            except (OSError, ConnectionError, RespError):
-                return False
-        if not wait_until(answers, 10):
-            raise RuntimeError("redis-server did not start")
-        return self
 
     def client(self, timeout=5):
         return RedisClient(self.port, self.password, timeout=timeout)
@@ -290,15 +336,39 @@ class Service:
         self.preexec = None  # e.g. lower a resource limit
 
     def start(self, args=(), wait=True, timeout=10):
+        """Starts the service; with wait, until it answers on its port.  A
+        parallel test may take the free port first: a first start on a
+        port of its own choosing then moves to another."""
+        movable = wait and self.proc is None and self.exit_code is None and \
+            self.env.get("PORT") == str(self.port)
+        for _ in range(5):
+            self._spawn(args)
+            if not wait:
+                return self
+            try:
+                if not wait_until(self._answers, timeout):
+                    raise RuntimeError("service did not start:\n" +
+                                       self.logs())
+                return self
+            except RuntimeError:
+                if not (movable and self.proc.poll() is not None and
+                        "Address already in use" in self.logs()):
+                    raise
+            self.proc = None
+            self.log_file.close()
+            self.port = free_port()
+            self.env["PORT"] = str(self.port)
+            self.log_path = os.path.join(self.workdir,
+                                         "service-%d.log" % self.port)
+        raise RuntimeError("no free port for the service")
+
+    def _spawn(self, args):
         self.log_file = open(self.log_path, "wb")
         self.proc = subprocess.Popen(self.wrapper + [self.bin] + list(args), env=self.env,
                                      cwd=self.workdir,
                                      stdout=self.log_file,
                                      stderr=subprocess.STDOUT,
                                      preexec_fn=self._preexec)
-        if wait and not wait_until(self._answers, timeout):
-            raise RuntimeError("service did not start:\n" + self.logs())
-        return self
 
     def _preexec(self):
         _die_with_parent()
@@ -306,8 +376,11 @@ class Service:
             self.preexec()
 
     def _answers(self):
+        """This process answers /healthz on its port, not another's."""
         if self.proc.poll() is not None:
             raise RuntimeError("service exited:\n" + self.logs())
+        if not listens(self.proc.pid, self.port):
+            return False
         try:
             return self.request("GET", "/healthz", timeout=1).status == 200
         except OSError:

@@ -213,6 +213,25 @@ class FakeRedisFailures(ServiceTest):
         self.assertNotIn("redis link down", svc.logs())
         fake.close()
 
+    def test_script_sent_again_after_noscript_keeps_its_deadline(self):
+        # NOSCRIPT comes back 0.6 s into a 1 s deadline, and the script
+        # sent again whole gets no answer for 2 s: its caller hears 503 at
+        # the first send's deadline, not 1 s after the resend.
+        fake = FakeRedis("ok")
+        svc = self.start_on(fake, timeout_ms=1000)
+        self.assertTrue(self.wait_healthy(svc))
+        fake.answers[b"EVALSHA"] = b"-NOSCRIPT No matching script.\r\n"
+        fake.delays[b"EVALSHA"] = [0.6]
+        fake.delays[b"EVAL"] = [2.0]
+        started = time.monotonic()
+        r = svc.request("POST", "/auth/validate-session?session_id=" + SID)
+        took = time.monotonic() - started
+        self.assertEqual(r.status, 503, r.body)
+        self.assertTrue(0.9 < took < 1.45, took)
+        self.assertIn(b"EVAL", fake.received)
+        self.assertIn("script missing in redis", svc.logs())
+        fake.close()
+
     def test_wrong_node_then_healthy_node_recovers(self):
         # The connection reaches a node that refuses every command (a
         # replica, a replica cut off from its master, a server that lost

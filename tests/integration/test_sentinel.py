@@ -21,7 +21,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import (RedisClient, RespError, SANITIZER_MARKS,  # noqa: E402
+from harness import (RedisClient, RedisServer, RespError, SANITIZER_MARKS,  # noqa: E402
                      Service, _die_with_parent, free_port, one_turn,
                      wait_until)
 
@@ -33,39 +33,17 @@ API_KEY = "test-key"
 AUTH = {"Authorization": "Bearer " + API_KEY}
 
 
-class Node:
-    """One redis-server, primary or replica."""
+class Node(RedisServer):
+    """One redis-server, primary or replica, in a directory of its own."""
 
     def __init__(self, workdir, name):
-        self.dir = os.path.join(workdir, name)
-        os.makedirs(self.dir)
-        self.port = free_port()
-        self.proc = None
+        path = os.path.join(workdir, name)
+        os.makedirs(path)
+        super().__init__(path)
 
     def start(self, replica_of=None):
-        args = ["redis-server", "--port", str(self.port), "--bind",
-                "127.0.0.1", "--save", "", "--appendonly", "no",
-                "--dir", self.dir, "--logfile",
-                os.path.join(self.dir, "redis.log")]
-        if replica_of is not None:
-            args += ["--replicaof", "127.0.0.1", str(replica_of)]
-        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL,
-                                     preexec_fn=_die_with_parent)
-        if not wait_until(self.answers, 10):
-            raise RuntimeError("redis-server did not start")
-
-    def answers(self):
-        try:
-            c = self.client(timeout=1)
-            ok = c.call("PING") == "PONG"
-            c.close()
-            return ok
-        except (OSError, ConnectionError, RespError):
-            return False
-
-    def client(self, timeout=5):
-        return RedisClient(self.port, timeout=timeout)
+        return super().start(() if replica_of is None else
+                             ("--replicaof", "127.0.0.1", str(replica_of)))
 
     def call(self, *args):
         c = self.client()
@@ -76,12 +54,6 @@ class Node:
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
-
-    def kill(self):
-        if self.proc is not None:
-            self.proc.kill()
-            self.proc.wait()
-            self.proc = None
 
 
 class Sentinel:
