@@ -244,17 +244,19 @@ class ValidateRace(ServiceTest):
             self.check_one_turn(rng)
 
     def test_a_long_call_holds_each_validation_to_its_own_deadline(self):
-        # Sixty-four records of another writer, 256 KiB each, read the
-        # general way: one call takes longer than the whole deadline.  Each
-        # validation is still refused once Redis's clock is past its limit,
-        # so the call ends in time and no 503 hides a used session.
-        svc = self.healthy_service({"REDIS_TIMEOUT_MS": "200"})
+        # Sixty-four records of another writer, 512 KiB each, read the
+        # general way (tens of milliseconds each): one call takes longer
+        # than the whole deadline.  Each validation is still refused once
+        # Redis's clock is past its limit, so the call ends in time and no
+        # 503 hides a used session.  The deadline leaves the reply (a few
+        # MiB: each 200 carries its record) half a second to be read.
+        svc = self.healthy_service({"REDIS_TIMEOUT_MS": "1000"})
         sids = []
         for _ in range(64):
             r = svc.request("POST", "/auth/create-session")
             self.assertEqual(r.status, 200, r.body)
             sids.append(r.json()["session_id"])
-        pad = "x" * 262144
+        pad = "x" * 524288
         for sid in sids:
             self.db.call("SET", "auth_session:" + sid, json.dumps({
                 "session_id": sid, "metadata": {"pad": pad}, "used": False,
