@@ -200,7 +200,8 @@ class Connections(ServiceTest):
         for _ in range(3):
             started = time.monotonic()
             held.append(self.keep_alive(svc))
-            self.assertLess(time.monotonic() - started, 1, "a new client waited")
+            # Not until an idle timeout (30 s).
+            self.assertLess(time.monotonic() - started, 3, "a new client waited")
         for sock in held[:3]:
             self.assertIsNotNone(closed_within(sock, 1))
         # The rest are still served on their kept-alive connections.
@@ -216,7 +217,7 @@ class Connections(ServiceTest):
         time.sleep(0.3)
         took = self.served_within(svc, 3)
         self.assertIsNotNone(took, "a new client was locked out")
-        self.assertLess(took, 1)
+        self.assertLess(took, 2.5)  # not until an idle timeout (30 s)
         self.assertIsNotNone(closed_within(held[0], 1))
         for sock in held:
             sock.close()
@@ -317,7 +318,7 @@ class Connections(ServiceTest):
         time.sleep(0.2)
         reset(sock)
         time.sleep(0.3)
-        self.assertLess(self.stop_took(svc), 1)
+        self.assertLess(self.stop_took(svc), 2.5)  # the drain cap is 5 s
         self.assertIn("stopped in-flight=0", svc.logs())
 
     def test_reset_while_waiting_on_redis_then_sigterm_exits_at_once(self):
@@ -336,7 +337,7 @@ class Connections(ServiceTest):
         self.assertTrue(wait_until(lambda: "status=503" in svc.logs(), 3))
         time.sleep(0.2)
         self.redis.cont()
-        self.assertLess(self.stop_took(svc), 1)
+        self.assertLess(self.stop_took(svc), 2.5)  # the drain cap is 5 s
         self.assertIn("stopped in-flight=0", svc.logs())
 
     def test_out_of_descriptors_pauses_without_spinning(self):

@@ -376,8 +376,9 @@ class FakeSentinelFailures(ServiceTest):
             slowest = max(slowest, time.monotonic() - started)
             time.sleep(0.05)
         self.assertGreaterEqual(sentinel.asked, 2)
-        # Nothing here waits on Redis: the margin is a busy machine's.
-        self.assertLess(slowest, 0.3)
+        # Nothing here waits on Redis: the margin is a busy machine's,
+        # well under the seconds a hold took.
+        self.assertLess(slowest, 1.0)
         self.assertEqual(svc.get("/auth/redis-health").status, 503)
         self.assertIn("reply announced an array over the limit", svc.logs())
         sentinel.close()

@@ -114,7 +114,8 @@ class RedisFaults(ServiceTest):
             self.assertLess(down_after, 2 * TIMEOUT_MS / 1000 + 0.5)
             asked = time.monotonic()
             self.assertEqual(svc.get("/auth/redis-health").status, 503)
-            self.assertLess(time.monotonic() - asked, 0.2)
+            # At once, not at the deadline.
+            self.assertLess(time.monotonic() - asked, TIMEOUT_MS / 1000 * 0.8)
             self.assertIn('reason="nothing read from redis for 1000 ms"',
                           svc.logs())
         finally:
@@ -283,7 +284,8 @@ class RedisFaults(ServiceTest):
         self.redis.kill()
         for t in threads:
             t.join(10)
-        self.assertLess(time.monotonic() - started, 1.0)
+        # At the drop, not at the 3 s deadline.
+        self.assertLess(time.monotonic() - started, 1.5)
         self.assertEqual([r.status for r in results], [503] * 5)
 
     def test_started_while_redis_down_then_recovers(self):
@@ -310,7 +312,8 @@ class RedisFaults(ServiceTest):
             r = svc.get("/auth/redis-health")
             self.assertEqual(r.status, 503)
             self.assertIn("waiting", r.json()["message"])
-            self.assertLess(time.monotonic() - started, 0.5)
+            # At once, not at the 2 s deadline.
+            self.assertLess(time.monotonic() - started, 1.0)
             t.join(10)
             self.assertEqual(first["r"].status, 503)
         finally:
@@ -339,7 +342,8 @@ class RedisFaults(ServiceTest):
         started = time.monotonic()
         second = [svc.request("POST", "/auth/validate-session?session_id=" + sid)
                   for sid in sids[8:]]
-        self.assertLess(time.monotonic() - started, 0.3)
+        # Less than one 0.5 s deadline for all eight.
+        self.assertLess(time.monotonic() - started, 0.45)
         self.assertEqual([r.status for r in second], [503] * 8)
         self.assertEqual(db.read_reply(), 1)
         for sid in sids:
