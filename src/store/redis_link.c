@@ -927,8 +927,8 @@ on_op_reply(redisAsyncContext *ac, void *r, void *privdata)
 	if (load == &link->load)
 		link->quiet_since_us = now_us;
 	if (op->answered)
-		log_debug("late redis reply ignored, its caller had its "
-		          "deadline");
+		log_debug("late redis reply ignored, its caller was answered "
+		          "before it");
 	else if (last)
 		metrics_redis_round_trip(link->metrics,
 		                         (double)(now_us - op->start_us) / 1e6);
