@@ -999,6 +999,7 @@ submit(struct redis_link *link, redis_reply_fn fn, void *arg, const char *wire,
 	const char *wait[] = {"WAIT", NULL, link->wait_timeout};
 	char replicas[16];
 	int replies = min_replicas > 0 ? 2 : 1;
+	uint64_t now_us = clock_monotonic_us();
 	struct redis_op *op;
 
 	if (link->state != LINK_UP || link->ac == NULL)
@@ -1016,7 +1017,7 @@ submit(struct redis_link *link, redis_reply_fn fn, void *arg, const char *wire,
 	op->arg = arg;
 	op->min_replicas = min_replicas;
 	op->requests = requests;
-	op->start_us = admitted_us != 0 ? admitted_us : clock_monotonic_us();
+	op->start_us = admitted_us != 0 ? admitted_us : now_us;
 	if (redisAsyncFormattedCommand(link->ac, on_op_reply, op, wire, len) !=
 	    REDIS_OK) {
 		free(op);
@@ -1038,7 +1039,7 @@ submit(struct redis_link *link, redis_reply_fn fn, void *arg, const char *wire,
 	link->load.pending += requests;
 	if (link->load.in_flight == 0) {
 		/* Quiet from now on until a reply comes. */
-		link->quiet_since_us = op->start_us;
+		link->quiet_since_us = now_us;
 		if (!evtimer_pending(link->stall_timer, NULL))
 			set_timer_ms(link->stall_timer, link->stall_ms);
 	}
@@ -1048,7 +1049,7 @@ submit(struct redis_link *link, redis_reply_fn fn, void *arg, const char *wire,
 	if (admitted_us == 0) {
 		evtimer_add(&op->deadline, link->command_timeout);
 	} else {
-		uint64_t spent_ms = (clock_monotonic_us() - admitted_us) / 1000;
+		uint64_t spent_ms = (now_us - admitted_us) / 1000;
 
 		set_timer_ms(&op->deadline,
 		             spent_ms < (uint64_t)link->timeout_ms
@@ -1074,6 +1075,13 @@ redis_link_resend_wire_replicated(struct redis_link *link, redis_reply_fn fn,
 {
 	return submit(link, fn, arg, wire, len, min_replicas, requests,
 	              first_sent_us);
+}
+
+bool
+redis_link_past_deadline(const struct redis_link *link, uint64_t sent_us)
+{
+	return clock_monotonic_us() - sent_us >=
+	       (uint64_t)link->timeout_ms * 1000;
 }
 
 enum redis_submit

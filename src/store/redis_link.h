@@ -155,6 +155,10 @@ enum redis_submit redis_link_resend_wire_replicated(
     size_t len, int min_replicas, size_t requests, uint64_t first_sent_us)
     __attribute__((warn_unused_result));
 
+/* Whether a command sent at sent_us (clock_monotonic_us()) is past its
+ * deadline: then it is not worth sending again. */
+bool redis_link_past_deadline(const struct redis_link *link, uint64_t sent_us);
+
 /* Holds room for requests to be sent later in a batch (batch.h), a WAIT
  * counted as one: REDIS_SUBMIT_DOWN or REDIS_SUBMIT_FULL as a submit
  * would answer, else the room is held until redis_link_release() gives it

@@ -98,9 +98,16 @@ static void
 on_script_reply(void *arg, enum redis_outcome outcome, const redisReply *reply)
 {
 	struct script_call *c = arg;
+	/* Once: a NOSCRIPT to EVAL is the answer. */
+	bool missing = outcome == REDIS_ERROR_REPLY &&
+	               strncmp(reply->str, "NOSCRIPT", 8) == 0 && !c->resent;
 
-	if (outcome == REDIS_ERROR_REPLY &&
-	    strncmp(reply->str, "NOSCRIPT", 8) == 0 && !c->resent) {
+	if (missing && redis_link_past_deadline(c->link, c->sent_us)) {
+		/* Read at the deadline (redis_link.c, read_ahead()): a script
+		 * run after it would only do what its caller hears 503 for. */
+		outcome = REDIS_TIMED_OUT;
+		reply = NULL;
+	} else if (missing) {
 		size_t source_len = strlen(c->script->source);
 		size_t tail_len = c->len - c->tail;
 		char *wire = malloc(COUNT_FRAME + ELEMENT_FRAME + 4 +
@@ -116,7 +123,6 @@ on_script_reply(void *arg, enum redis_outcome outcome, const redisReply *reply)
 			p = put_element(p, c->script->source, source_len);
 			memcpy(p, c->wire + c->tail, tail_len);
 			p += tail_len;
-			/* Once: a NOSCRIPT to EVAL is the answer. */
 			c->resent = true;
 			r = redis_link_resend_wire_replicated(
 			    c->link, on_script_reply, c, wire,

@@ -251,7 +251,14 @@ class RedisServer:
             if not self.port_chosen:
                 break
             self.port = free_port()
-        raise RuntimeError("redis-server exited at start, port %d" % self.port)
+        try:
+            with open(os.path.join(self.workdir, "redis.log"),
+                      errors="replace") as f:
+                log = f.read()[-2000:]
+        except OSError:
+            log = "(no log)"
+        raise RuntimeError("redis-server exited at start, port %d:\n%s"
+                           % (self.port, log))
 
     def _answers(self):
         """This process answers on the port, not another one's Redis."""
@@ -317,6 +324,7 @@ class Service:
         self.workdir = workdir
         self.bin = BIN
         self.port = free_port()
+        self.chosen_port = self.port  # a test may set another
         self.env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "HOST": "127.0.0.1",
@@ -340,6 +348,7 @@ class Service:
         parallel test may take the free port first: a first start on a
         port of its own choosing then moves to another."""
         movable = wait and self.proc is None and self.exit_code is None and \
+            self.port == self.chosen_port and \
             self.env.get("PORT") == str(self.port)
         for _ in range(5):
             self._spawn(args)
@@ -356,7 +365,7 @@ class Service:
                     raise
             self.proc = None
             self.log_file.close()
-            self.port = free_port()
+            self.port = self.chosen_port = free_port()
             self.env["PORT"] = str(self.port)
             self.log_path = os.path.join(self.workdir,
                                          "service-%d.log" % self.port)

@@ -6,13 +6,14 @@ a sentinel that answers what no sentinel would.  Each ends in 503 within
 the deadline, and the service recovers."""
 
 import os
+import signal
 import sys
 import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from fake_redis import FakeRedis, FakeSentinel  # noqa: E402
-from harness import ServiceTest, main, wait_until  # noqa: E402
+from harness import ServiceTest, main, process_state, wait_until  # noqa: E402
 
 TIMEOUT_MS = 400
 # Every 503 comes at the deadline or sooner; the margin is for a busy
@@ -215,14 +216,16 @@ class FakeRedisFailures(ServiceTest):
 
     def test_script_sent_again_after_noscript_keeps_its_deadline(self):
         # NOSCRIPT comes back 0.6 s into a 1 s deadline, and the script
-        # sent again whole gets no answer for 2 s: its caller hears 503 at
-        # the first send's deadline, not 1 s after the resend.
+        # sent again whole gets its answer 1.8 s later: its caller hears
+        # 503 at the first send's deadline, not 1 s after the resend.  The
+        # link, silent 1.8 s since the NOSCRIPT, is kept: two deadlines of
+        # silence count from the last reply read, not from the first send.
         fake = FakeRedis("ok")
         svc = self.start_on(fake, timeout_ms=1000)
         self.assertTrue(self.wait_healthy(svc))
         fake.answers[b"EVALSHA"] = b"-NOSCRIPT No matching script.\r\n"
         fake.delays[b"EVALSHA"] = [0.6]
-        fake.delays[b"EVAL"] = [2.0]
+        fake.delays[b"EVAL"] = [1.8]
         started = time.monotonic()
         r = svc.request("POST", "/auth/validate-session?session_id=" + SID)
         took = time.monotonic() - started
@@ -230,6 +233,37 @@ class FakeRedisFailures(ServiceTest):
         self.assertTrue(0.9 < took < 1.45, took)
         self.assertIn(b"EVAL", fake.received)
         self.assertIn("script missing in redis", svc.logs())
+        self.assertTrue(wait_until(
+            lambda: "late redis reply ignored" in svc.logs(), 3))
+        self.assertNotIn("redis link down", svc.logs())
+        self.assertEqual(metric(svc, "iframe_auth_redis_reconnects_total"), 0)
+        fake.close()
+
+    def test_script_missing_past_its_deadline_is_not_sent_again(self):
+        # The NOSCRIPT is read only after the deadline (the service was
+        # stopped meanwhile): the script is not sent again, as what it
+        # would do is what its caller hears 503 for.
+        fake = FakeRedis("ok")
+        svc = self.start_on(fake, timeout_ms=500)
+        self.assertTrue(self.wait_healthy(svc))
+        fake.answers[b"EVALSHA"] = b"-NOSCRIPT No matching script.\r\n"
+        fake.delays[b"EVALSHA"] = [0.3]  # it comes while the service is stopped
+        result = {}
+        t = threading.Thread(target=lambda: result.setdefault(
+            "r", svc.request("POST", "/auth/create-session")))
+        t.start()
+        self.assertTrue(wait_until(lambda: b"EVALSHA" in fake.received, 3))
+        svc.proc.send_signal(signal.SIGSTOP)
+        try:
+            self.assertTrue(wait_until(
+                lambda: process_state(svc.proc.pid) == "T", 0.25, 0.005))
+            time.sleep(0.8)
+        finally:
+            svc.proc.send_signal(signal.SIGCONT)
+        t.join(10)
+        self.assertEqual(result["r"].status, 503, result["r"].body)
+        self.assertEqual(svc.get("/auth/redis-health").status, 200)
+        self.assertNotIn(b"EVAL", fake.received)
         fake.close()
 
     def test_wrong_node_then_healthy_node_recovers(self):
