@@ -177,6 +177,16 @@ class Topology:
                 StopIteration):
             return False
 
+    def wait_replica_acknowledges(self, timeout):
+        """Writes a probe to the master and waits until the replica has
+        acknowledged it, and so every write before it."""
+        c = self.master().client(timeout=timeout + 1)
+        try:
+            c.call("SET", "test:replica-probe", "1")
+            return c.call("WAIT", "1", str(int(timeout * 1000))) >= 1
+        finally:
+            c.close()
+
     def wait_ready(self, timeout=30):
         """Restarts a killed node as a replica of the master, then waits
         until a failover can happen again."""
@@ -569,6 +579,9 @@ class SentinelTest(unittest.TestCase):
                              headers=AUTH)
         finally:
             replica.proc.send_signal(signal.SIGCONT)
+        # What follows waits for the replica again: let it catch up first,
+        # however slowly a loaded machine schedules it.
+        self.assertTrue(self.topo.wait_replica_acknowledges(10))
         self.assertEqual(r.status, 503, r.body)
         self.assertLess(took, TIMEOUT_MS / 1000 + 0.5)
         self.assertEqual(r2.status, 503, r2.body)
