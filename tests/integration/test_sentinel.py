@@ -651,16 +651,22 @@ class SentinelTest(unittest.TestCase):
             lambda: "ROLE says slave" in svc.logs(), 5))
         self.assertIn('reason="READONLY reply"', svc.logs())
         self.assertEqual(self.create(svc)[0], 503)
-        # The operator points the sentinels at the new primary.
+        # The operator points the sentinels at the new primary: all forget
+        # the old one first, or one still watching it would tell the others
+        # of it, with the config epoch of the earlier failovers, higher
+        # than a new watch's, and they would all go back to it.
         for s in self.topo.sentinels:
             s.call("SENTINEL", "REMOVE", MASTER)
+        for s in self.topo.sentinels:
             s.call("SENTINEL", "MONITOR", MASTER, "127.0.0.1",
                    str(new.port), "2")
             s.call("SENTINEL", "SET", MASTER, "down-after-milliseconds",
                    str(DOWN_AFTER_MS), "failover-timeout", "4000")
         # The backoff is at most 2 s; the rest is a busy machine's margin.
         self.assertTrue(wait_until(lambda: self.create(svc)[0] == 200,
-                                   2 + 8, 0.05), svc.logs()[-3000:])
+                                   2 + 8, 0.05),
+                        (self.topo.master_port(), new.port,
+                         new.call("ROLE")[0], svc.logs()[-2000:]))
         self.assertEqual(self.master_label(svc), ("127.0.0.1", new.port))
 
     # --- two instances ---------------------------------------------------
