@@ -989,6 +989,18 @@ link_in_flight(const struct redis_link *link)
 	return n;
 }
 
+/* What is left at now_us of the deadline of a command sent at sent_us. */
+static int
+deadline_left_ms(const struct redis_link *link, uint64_t sent_us,
+                 uint64_t now_us)
+{
+	uint64_t spent_ms = (now_us - sent_us) / 1000;
+
+	return spent_ms < (uint64_t)link->timeout_ms
+	           ? link->timeout_ms - (int)spent_ms
+	           : 0;
+}
+
 /* Sends wire, followed by WAIT when min_replicas > 0, as one op.  A
  * resend of requests admitted at admitted_us (0 for new ones) is not
  * held to max_pending and keeps their deadline. */
@@ -1046,16 +1058,11 @@ submit(struct redis_link *link, redis_reply_fn fn, void *arg, const char *wire,
 	link->load.in_flight += (size_t)op->replies_due;
 	link->load.riders += requests - 1;
 	evtimer_assign(&op->deadline, link->base, on_op_deadline, op);
-	if (admitted_us == 0) {
+	if (admitted_us == 0)
 		evtimer_add(&op->deadline, link->command_timeout);
-	} else {
-		uint64_t spent_ms = (now_us - admitted_us) / 1000;
-
+	else
 		set_timer_ms(&op->deadline,
-		             spent_ms < (uint64_t)link->timeout_ms
-		                 ? link->timeout_ms - (int)spent_ms
-		                 : 0);
-	}
+		             deadline_left_ms(link, admitted_us, now_us));
 	return REDIS_SUBMIT_OK;
 }
 
@@ -1080,8 +1087,7 @@ redis_link_resend_wire_replicated(struct redis_link *link, redis_reply_fn fn,
 bool
 redis_link_past_deadline(const struct redis_link *link, uint64_t sent_us)
 {
-	return clock_monotonic_us() - sent_us >=
-	       (uint64_t)link->timeout_ms * 1000;
+	return deadline_left_ms(link, sent_us, clock_monotonic_us()) == 0;
 }
 
 enum redis_submit

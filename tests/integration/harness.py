@@ -86,6 +86,19 @@ def one_turn(svc, requests):
     return answers
 
 
+def tcp_sockets():
+    """The machine's TCP sockets, from /proc/net/tcp and tcp6: (state,
+    local port, remote port, bytes waiting to be read, inode) each."""
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as f:
+            next(f)
+            for line in f:
+                fields = line.split()
+                yield (fields[3], int(fields[1].rsplit(":", 1)[1], 16),
+                       int(fields[2].rsplit(":", 1)[1], 16),
+                       int(fields[4].split(":")[1], 16), fields[9])
+
+
 def listens(pid, port):
     """Whether process pid has a TCP socket listening on port."""
     try:
@@ -93,16 +106,9 @@ def listens(pid, port):
                   for fd in os.listdir("/proc/%d/fd" % pid)}
     except OSError:  # it exited, or closed an fd while being listed
         return False
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        with open(table) as f:
-            next(f)
-            for line in f:
-                fields = line.split()
-                if (fields[3] == "0A" and  # LISTEN
-                        int(fields[1].rsplit(":", 1)[1], 16) == port and
-                        "socket:[%s]" % fields[9] in inodes):
-                    return True
-    return False
+    return any(state == "0A" and local == port and  # 0A: LISTEN
+               "socket:[%s]" % inode in inodes
+               for state, local, _, _, inode in tcp_sockets())
 
 
 def process_state(pid):
@@ -113,17 +119,23 @@ def process_state(pid):
 
 def bytes_queued_to(local_port, remote_ports):
     """Bytes waiting to be read on the TCP sockets bound to local_port
-    whose peers are remote_ports (IPv4 loopback, from /proc/net/tcp)."""
-    total = 0
-    with open("/proc/net/tcp") as f:
-        next(f)
-        for line in f:
-            fields = line.split()
-            local, remote = fields[1], fields[2]
-            if (int(local.split(":")[1], 16) == local_port and
-                    int(remote.split(":")[1], 16) in remote_ports):
-                total += int(fields[4].split(":")[1], 16)
-    return total
+    whose peers are remote_ports."""
+    return sum(queued for _, local, remote, queued, _ in tcp_sockets()
+               if local == local_port and remote in remote_ports)
+
+
+def is_redis_process(pid, connect):
+    """Whether the Redis or sentinel that connect() reaches is process
+    pid, not another test's on the same port."""
+    try:
+        c = connect()
+        try:
+            info = c.call("INFO", "server")
+        finally:
+            c.close()
+    except (OSError, ConnectionError, RespError):
+        return False
+    return "process_id:%d\r\n" % pid in info
 
 
 def script_calls(db, *first_keys):
@@ -242,7 +254,8 @@ class RedisServer:
         for _ in range(5):
             self._spawn(extra_args)
             if not wait_until(lambda: self.proc.poll() is not None or
-                              self._answers(), 10):
+                              is_redis_process(self.proc.pid, self.client),
+                              10):
                 raise RuntimeError("redis-server did not start")
             if self.proc.poll() is None:
                 self.port_chosen = False
@@ -259,18 +272,6 @@ class RedisServer:
             log = "(no log)"
         raise RuntimeError("redis-server exited at start, port %d:\n%s"
                            % (self.port, log))
-
-    def _answers(self):
-        """This process answers on the port, not another one's Redis."""
-        try:
-            c = self.client()
-            try:
-                info = c.call("INFO", "server")
-            finally:
-                c.close()
-        except (OSError, ConnectionError, RespError):
-            return False
-        return "process_id:%d\r\n" % self.proc.pid in info
 
     def _spawn(self, extra_args):
         args = ["redis-server", "--port", str(self.port),

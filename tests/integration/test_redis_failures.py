@@ -214,17 +214,23 @@ class FakeRedisFailures(ServiceTest):
         self.assertNotIn("redis link down", svc.logs())
         fake.close()
 
+    def start_with_scripts_missing(self, timeout_ms, noscript_after):
+        """A healthy service on a fake Redis that answers every EVALSHA
+        NOSCRIPT, noscript_after seconds late."""
+        fake = FakeRedis("ok")
+        svc = self.start_on(fake, timeout_ms=timeout_ms)
+        self.assertTrue(self.wait_healthy(svc))
+        fake.answers[b"EVALSHA"] = b"-NOSCRIPT No matching script.\r\n"
+        fake.delays[b"EVALSHA"] = [noscript_after]
+        return fake, svc
+
     def test_script_sent_again_after_noscript_keeps_its_deadline(self):
         # NOSCRIPT comes back 0.6 s into a 1 s deadline, and the script
         # sent again whole gets its answer 1.8 s later: its caller hears
         # 503 at the first send's deadline, not 1 s after the resend.  The
         # link, silent 1.8 s since the NOSCRIPT, is kept: two deadlines of
         # silence count from the last reply read, not from the first send.
-        fake = FakeRedis("ok")
-        svc = self.start_on(fake, timeout_ms=1000)
-        self.assertTrue(self.wait_healthy(svc))
-        fake.answers[b"EVALSHA"] = b"-NOSCRIPT No matching script.\r\n"
-        fake.delays[b"EVALSHA"] = [0.6]
+        fake, svc = self.start_with_scripts_missing(1000, 0.6)
         fake.delays[b"EVAL"] = [1.8]
         started = time.monotonic()
         r = svc.request("POST", "/auth/validate-session?session_id=" + SID)
@@ -243,11 +249,8 @@ class FakeRedisFailures(ServiceTest):
         # The NOSCRIPT is read only after the deadline (the service was
         # stopped meanwhile): the script is not sent again, as what it
         # would do is what its caller hears 503 for.
-        fake = FakeRedis("ok")
-        svc = self.start_on(fake, timeout_ms=500)
-        self.assertTrue(self.wait_healthy(svc))
-        fake.answers[b"EVALSHA"] = b"-NOSCRIPT No matching script.\r\n"
-        fake.delays[b"EVALSHA"] = [0.3]  # it comes while the service is stopped
+        # The NOSCRIPT comes while the service is stopped.
+        fake, svc = self.start_with_scripts_missing(500, 0.3)
         result = {}
         t = threading.Thread(target=lambda: result.setdefault(
             "r", svc.request("POST", "/auth/create-session")))

@@ -22,8 +22,8 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import (RedisClient, RedisServer, RespError, SANITIZER_MARKS,  # noqa: E402
-                     Service, _die_with_parent, free_port, one_turn,
-                     wait_until)
+                     Service, _die_with_parent, free_port, is_redis_process,
+                     one_turn, wait_until)
 
 MASTER = "mymaster"
 SENTINEL_PASSWORD = "sentinel-pass-Xy9"
@@ -90,16 +90,7 @@ class Sentinel:
         return RedisClient(self.port, SENTINEL_PASSWORD, timeout=timeout)
 
     def answers(self):
-        """This process answers on the port, not another test's."""
-        try:
-            c = self.client(timeout=1)
-            try:
-                info = c.call("INFO", "server")
-            finally:
-                c.close()
-        except (OSError, ConnectionError, RespError):
-            return False
-        return "process_id:%d\r\n" % self.proc.pid in info
+        return is_redis_process(self.proc.pid, lambda: self.client(timeout=1))
 
     def call(self, *args):
         c = self.client()
